@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+
+	"github.com/fieldsync/fieldsync/accounts"
+	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/sync/ferretdb"
+	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/objectstore"
+	"github.com/fieldsync/fieldsync/sync/versitygw"
+)
+
+// app is the wired program: the stores (embedded or external) and the HTTP server.
+type app struct {
+	cfg     Config
+	log     *slog.Logger
+	ferret  *ferretdb.Server  // nil in external mode
+	gateway *versitygw.Server // nil in external mode
+	store   *mongostore.Store
+	objects *objectstore.Store
+	http    *server.Server
+	lock    *dataLock         // the data directory's lock, held in embedded mode
+	users   *accounts.Service // accounts, tokens and authorization of the account endpoints
+}
+
+// newLogger returns the JSON slog logger every component shares.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, _ := parseLevel(level)
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// startApp starts the stores the configuration asks for and builds the HTTP server. On error,
+// whatever was started is stopped again.
+func startApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.stopStores(context.WithoutCancel(ctx))
+		}
+	}()
+	if cfg.EmbeddedMongo() || cfg.EmbeddedObjects() {
+		if a.lock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.startDocuments(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.startAccounts(ctx); err != nil {
+		return nil, err
+	}
+
+	objCfg := objectstore.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
+		Bucket: cfg.S3Bucket, Region: cfg.S3Region, UseTLS: cfg.S3TLS}
+	if cfg.EmbeddedObjects() {
+		access, secret, err := versitygw.LoadOrCreateCredentials(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("object store credentials: %w", err)
+		}
+		dir := filepath.Join(cfg.DataDir, "objects")
+		a.gateway, err = versitygw.Start(ctx, versitygw.Options{Dir: dir, AccessKey: access, SecretKey: secret,
+			Region: cfg.S3Region, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("start embedded object store: %w", err)
+		}
+		objCfg = objectstore.Config{Endpoint: a.gateway.Endpoint(), AccessKey: access, SecretKey: secret,
+			Bucket: cfg.S3Bucket, Region: cfg.S3Region}
+		log.Info("objects: embedded versitygw (posix)", slog.String("dir", dir))
+	} else {
+		log.Info("objects: external S3", slog.String("endpoint", cfg.S3Endpoint), slog.String("bucket", cfg.S3Bucket))
+	}
+	a.objects, err = objectstore.Open(ctx, objCfg)
+	if err != nil {
+		return nil, fmt.Errorf("open object store: %w", err)
+	}
+
+	a.http = server.New(server.Config{BodyLimit: cfg.BodyLimit, Logger: log, Version: version}, server.Deps{
+		Ready: map[string]server.Check{
+			"mongo":       a.store.Ping,
+			"objectstore": a.objects.Check,
+		},
+		Accounts:    a.users,
+		LoginLimits: mongostore.NewLimiterStorage(a.store),
+	})
+	return a, nil
+}
+
+// stopStores closes the clients and stops the embedded servers, in reverse start order, then
+// releases the data directory.
+func (a *app) stopStores(ctx context.Context) {
+	if a.store != nil {
+		if err := a.store.Close(ctx); err != nil {
+			a.log.Warn("close document store", slog.String("error", err.Error()))
+		}
+	}
+	if a.gateway != nil {
+		if err := a.gateway.Stop(ctx); err != nil {
+			a.log.Warn("stop embedded object store", slog.String("error", err.Error()))
+		}
+	}
+	if a.ferret != nil {
+		if err := a.ferret.Stop(ctx); err != nil {
+			a.log.Warn("stop embedded FerretDB", slog.String("error", err.Error()))
+		}
+	}
+	a.lock.release()
+}
+
+// serve runs the server until ctx is cancelled, then shuts down gracefully: it stops accepting,
+// finishes in-flight requests (up to ShutdownTimeout), then stops the stores.
+func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	log := newLogger(logOut, cfg.LogLevel)
+	a, err := startApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		a.stopStores(context.WithoutCancel(ctx))
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	mode := "external"
+	if cfg.EmbeddedMongo() || cfg.EmbeddedObjects() {
+		mode = "embedded"
+	}
+	log.Info("fieldsync listening", slog.String("addr", ln.Addr().String()), slog.String("mode", mode),
+		slog.String("version", version))
+
+	served := make(chan error, 1)
+	go func() { served <- a.http.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down")
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		err = a.http.Shutdown(shutCtx)
+		if serveErr := <-served; serveErr != nil && err == nil {
+			err = serveErr
+		}
+	}
+	a.stopStores(context.WithoutCancel(ctx))
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	log.Info("stopped")
+	return err
+}
+
+// startDocuments starts the embedded FerretDB on <data dir>/db (embedded mode) and opens the
+// document store. The caller holds the data directory's lock in embedded mode.
+func (a *app) startDocuments(ctx context.Context) (err error) {
+	mongoURI := a.cfg.MongoURI
+	if a.cfg.EmbeddedMongo() {
+		dir := filepath.Join(a.cfg.DataDir, "db")
+		a.ferret, err = ferretdb.Start(ctx, ferretdb.Options{Dir: dir, Logger: a.log})
+		if err != nil {
+			return fmt.Errorf("start embedded FerretDB: %w", err)
+		}
+		mongoURI = a.ferret.URI()
+		a.log.Info("documents: embedded FerretDB (SQLite)", slog.String("dir", dir))
+	} else {
+		a.log.Info("documents: external MongoDB", slog.String("database", a.cfg.MongoDB))
+	}
+	a.store, err = mongostore.Open(ctx, mongostore.Config{URI: mongoURI, Database: a.cfg.MongoDB,
+		Embedded: a.cfg.EmbeddedMongo(), Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("open document store: %w", err)
+	}
+	return nil
+}
+
+// startAccounts loads the token signing key (FIELDSYNC_JWT_SECRET, or the one generated into the
+// database on the first start) and builds the accounts service on the document store.
+func (a *app) startAccounts(ctx context.Context) error {
+	key, err := accounts.LoadSigningKey(ctx, mongostore.NewSettings(a.store), a.cfg.JWTSecret)
+	if err != nil {
+		return err
+	}
+	policy := accounts.DefaultPolicy()
+	if a.cfg.PasswordCost != 0 {
+		policy.PasswordCost = a.cfg.PasswordCost
+	}
+	a.users, err = accounts.New(accounts.Config{Store: mongostore.NewAccounts(a.store),
+		Audit: mongostore.NewAuditLog(a.store), SigningKey: key, Policy: policy, Logger: a.log})
+	return err
+}

@@ -1,0 +1,299 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync"
+)
+
+// collRecords holds every synced record of every collection, one document per record, so that
+// one index on (aud, seq) serves a pull across all collections in commit order.
+const collRecords = "records"
+
+// maxCASAttempts bounds how often UpdateMany retries a record whose write clashed.
+const maxCASAttempts = 8
+
+// Records implements sync.RecordStore.
+type Records struct{ store *Store }
+
+// NewRecords returns the record store of s.
+func NewRecords(s *Store) *Records { return &Records{store: s} }
+
+func (r *Records) coll() *mongo.Collection { return r.store.DB().Collection(collRecords) }
+
+// recordDoc is the storage shape of a sync.Record. _id is "<collection>/<id>".
+type recordDoc struct {
+	ID             string           `bson:"_id"`
+	Collection     string           `bson:"c"`
+	RecordID       string           `bson:"rid"`
+	Owner          string           `bson:"owner"`
+	Team           string           `bson:"team"`
+	Audience       []string         `bson:"aud"`
+	Revoked        []string         `bson:"rev,omitempty"`
+	Version        int64            `bson:"v"`
+	Seq            int64            `bson:"seq"`
+	Fields         bson.M           `bson:"f"`
+	FieldVersions  map[string]int64 `bson:"fv"`
+	Deleted        bool             `bson:"del"`
+	DeletedVersion int64            `bson:"delv,omitempty"`
+	CreatedAt      time.Time        `bson:"createdAt"`
+	UpdatedAt      time.Time        `bson:"updatedAt"`
+	Conflicts      []conflictDoc    `bson:"conflicts,omitempty"`
+	Receipts       []receiptDoc     `bson:"receipts,omitempty"`
+}
+
+type conflictDoc struct {
+	MutationID    string    `bson:"m"`
+	UserID        string    `bson:"u"`
+	DeviceID      string    `bson:"d"`
+	Field         string    `bson:"f"`
+	ServerValue   any       `bson:"sv"`
+	ClientValue   any       `bson:"cv"`
+	BaseVersion   int64     `bson:"bv"`
+	ServerVersion int64     `bson:"v"`
+	At            time.Time `bson:"at"`
+	ClientTime    time.Time `bson:"ct,omitempty"`
+}
+
+func docKey(k sync.RecordKey) string { return k.Collection + "/" + k.ID }
+
+func fromRecord(r *sync.Record) recordDoc {
+	d := recordDoc{
+		ID: docKey(sync.RecordKey{Collection: r.Collection, ID: r.ID}), Collection: r.Collection, RecordID: r.ID,
+		Owner: r.Owner, Team: r.Team, Audience: r.Audience, Revoked: r.Revoked,
+		Version: r.Version, Seq: r.Seq, Fields: bson.M(toStorage(r.Fields).(map[string]any)), FieldVersions: r.FieldVersions,
+		Deleted: r.Deleted, DeletedVersion: r.DeletedVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if d.Audience == nil {
+		d.Audience = []string{}
+	}
+	if d.FieldVersions == nil {
+		d.FieldVersions = map[string]int64{}
+	}
+	for _, c := range r.Conflicts {
+		d.Conflicts = append(d.Conflicts, conflictDoc{MutationID: c.MutationID, UserID: c.UserID, DeviceID: c.DeviceID,
+			Field: c.Field, ServerValue: toStorage(c.ServerValue), ClientValue: toStorage(c.ClientValue),
+			BaseVersion: c.BaseVersion, ServerVersion: c.ServerVersion, At: c.At.UTC(), ClientTime: c.ClientTime.UTC()})
+	}
+	for _, rc := range r.Receipts {
+		d.Receipts = append(d.Receipts, fromReceipt(rc))
+	}
+	return d
+}
+
+func (d recordDoc) toRecord() *sync.Record {
+	r := &sync.Record{
+		Collection: d.Collection, ID: d.RecordID, Owner: d.Owner, Team: d.Team,
+		Audience: d.Audience, Revoked: d.Revoked, Seq: d.Seq,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		State: sync.State{Version: d.Version, Fields: fromStorageMap(d.Fields), FieldVersions: d.FieldVersions,
+			Deleted: d.Deleted, DeletedVersion: d.DeletedVersion},
+	}
+	if r.FieldVersions == nil {
+		r.FieldVersions = map[string]int64{}
+	}
+	for _, c := range d.Conflicts {
+		r.Conflicts = append(r.Conflicts, sync.ConflictEntry{MutationID: c.MutationID, UserID: c.UserID, DeviceID: c.DeviceID,
+			Field: c.Field, ServerValue: fromStorage(c.ServerValue), ClientValue: fromStorage(c.ClientValue),
+			BaseVersion: c.BaseVersion, ServerVersion: c.ServerVersion, At: c.At, ClientTime: c.ClientTime})
+	}
+	for _, rc := range d.Receipts {
+		r.Receipts = append(r.Receipts, rc.toReceipt())
+	}
+	return r
+}
+
+// GetMany implements sync.RecordStore.
+func (r *Records) GetMany(ctx context.Context, keys []sync.RecordKey) (map[sync.RecordKey]*sync.Record, error) {
+	out := make(map[sync.RecordKey]*sync.Record, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, docKey(k))
+	}
+	cur, err := r.coll().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, Translate(err, "load %d records", len(ids))
+	}
+	var docs []recordDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, Translate(err, "decode records")
+	}
+	for _, d := range docs {
+		rec := d.toRecord()
+		out[sync.RecordKey{Collection: rec.Collection, ID: rec.ID}] = rec
+	}
+	return out, nil
+}
+
+// UpdateMany implements sync.RecordStore: the one read-modify-write path. Each written record is
+// a single-document compare-and-set on the Seq it was read at (every write moves Seq), or an
+// insert for a new record; clashing records are read again and passed to fn again.
+func (r *Records) UpdateMany(ctx context.Context, keys []sync.RecordKey,
+	fn func(cur map[sync.RecordKey]*sync.Record) (map[sync.RecordKey]*sync.Record, error)) error {
+	pending := slices.Clone(keys)
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt == maxCASAttempts {
+			return fmt.Errorf("update %d records: still clashing after %d attempts: %w", len(pending), attempt, domain.ErrConflict)
+		}
+		cur, err := r.GetMany(ctx, pending)
+		if err != nil {
+			return err
+		}
+		for _, k := range pending {
+			if _, ok := cur[k]; !ok {
+				cur[k] = nil
+			}
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		clashed, err := r.writeCAS(ctx, cur, next)
+		if err != nil {
+			return err
+		}
+		pending = clashed
+	}
+	return nil
+}
+
+// writeCAS writes next, each record conditional on the Seq of its version in cur, and returns
+// the keys whose write clashed.
+func (r *Records) writeCAS(ctx context.Context, cur, next map[sync.RecordKey]*sync.Record) ([]sync.RecordKey, error) {
+	if len(next) == 0 {
+		return nil, nil
+	}
+	keys := slices.SortedFunc(maps.Keys(next), func(a, b sync.RecordKey) int {
+		return compareKeys(a, b)
+	})
+	models := make([]mongo.WriteModel, 0, len(keys))
+	for _, k := range keys {
+		doc := fromRecord(next[k])
+		if old := cur[k]; old != nil {
+			models = append(models, mongo.NewReplaceOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: doc.ID}, {Key: "seq", Value: old.Seq}}).SetReplacement(doc))
+		} else {
+			models = append(models, mongo.NewInsertOneModel().SetDocument(doc))
+		}
+	}
+	res, err := r.coll().BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	if err != nil && !(errors.As(err, &bwe) && onlyDuplicateKeys(bwe)) {
+		return nil, Translate(err, "write %d records", len(models))
+	}
+	if err == nil && res != nil && res.InsertedCount+res.MatchedCount == int64(len(models)) {
+		return nil, nil
+	}
+	// Some writes clashed: find out which by reading back what is stored now.
+	stored, gerr := r.GetMany(ctx, keys)
+	if gerr != nil {
+		return nil, gerr
+	}
+	var clashed []sync.RecordKey
+	for _, k := range keys {
+		s, ok := stored[k]
+		if !ok || s.Seq != next[k].Seq || s.Version != next[k].Version {
+			clashed = append(clashed, k)
+		}
+	}
+	return clashed, nil
+}
+
+func onlyDuplicateKeys(e mongo.BulkWriteException) bool {
+	if e.WriteConcernError != nil || len(e.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range e.WriteErrors {
+		if we.Code != 11000 {
+			return false
+		}
+	}
+	return true
+}
+
+func compareKeys(a, b sync.RecordKey) int {
+	if a.Collection != b.Collection {
+		if a.Collection < b.Collection {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.ID < b.ID:
+		return -1
+	case a.ID > b.ID:
+		return 1
+	}
+	return 0
+}
+
+// Changes implements sync.RecordStore with one indexed query on (aud, seq) and (rev, seq).
+func (r *Records) Changes(ctx context.Context, q sync.ChangeQuery) ([]*sync.Record, error) {
+	if len(q.Tokens) == 0 || q.Limit <= 0 || q.Through <= q.After {
+		return nil, nil
+	}
+	seqRange := bson.D{{Key: "$gt", Value: q.After}, {Key: "$lte", Value: q.Through}}
+	visible := bson.A{
+		bson.D{{Key: "aud", Value: bson.D{{Key: "$in", Value: q.Tokens}}}},
+	}
+	if !q.SkipDeleted {
+		visible = append(visible, bson.D{{Key: "rev", Value: bson.D{{Key: "$in", Value: q.Tokens}}}})
+	}
+	filter := bson.D{{Key: "seq", Value: seqRange}, {Key: "$or", Value: visible}}
+	if q.SkipDeleted {
+		filter = append(filter, bson.E{Key: "del", Value: false})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(q.Limit)).
+		SetProjection(bson.D{{Key: "receipts", Value: 0}})
+	cur, err := r.coll().Find(ctx, filter, opts)
+	if err != nil {
+		return nil, Translate(err, "find changes after %d", q.After)
+	}
+	var docs []recordDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, Translate(err, "decode changes")
+	}
+	out := make([]*sync.Record, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.toRecord())
+	}
+	return out, nil
+}
+
+// TombstonesBefore returns the highest Seq among the tombstones last written before cutoff (0
+// when there are none). The purge marks that Seq purged first, then deletes them.
+func (r *Records) TombstonesBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	opts := options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}}).SetProjection(bson.D{{Key: "seq", Value: 1}})
+	var d struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := r.coll().FindOne(ctx, bson.D{{Key: "del", Value: true}, {Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: cutoff}}}}, opts).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	return d.Seq, Translate(err, "find tombstones before %s", cutoff.Format(time.RFC3339))
+}
+
+// DeleteTombstones removes the tombstones with Seq at or below through that were last written
+// before cutoff, and returns how many.
+func (r *Records) DeleteTombstones(ctx context.Context, through int64, cutoff time.Time) (int64, error) {
+	res, err := r.coll().DeleteMany(ctx, bson.D{{Key: "del", Value: true}, {Key: "seq", Value: bson.D{{Key: "$lte", Value: through}}},
+		{Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
+	if err != nil {
+		return 0, Translate(err, "delete tombstones through %d", through)
+	}
+	return res.DeletedCount, nil
+}
