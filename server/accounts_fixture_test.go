@@ -135,10 +135,13 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// createUser creates a user named after its fixture name (lower-cased) with fxPassword.
+// fixtureUsername is the username of a fixture user: "u." and its fixture name, lower-cased.
+func fixtureUsername(name string) string { return "u." + domain.NormalizeUsername(name) }
+
+// createUser creates a user named after its fixture name with fxPassword.
 func (f *fixture) createUser(name string, role domain.Role, team string) domain.User {
 	f.t.Helper()
-	u := domain.User{Username: domain.NormalizeUsername(name), Role: role, TeamID: team}
+	u := domain.User{Username: fixtureUsername(name), Role: role, TeamID: team}
 	u, err := f.svc.CreateUser(context.Background(), accounts.CommandLine, "", u, fxPassword)
 	if err != nil {
 		f.t.Fatalf("create %s: %v", name, err)
@@ -150,7 +153,7 @@ func (f *fixture) createUser(name string, role domain.Role, team string) domain.
 func (f *fixture) login(name string) accounts.Session {
 	f.t.Helper()
 	f.n++
-	s, err := f.svc.Login(context.Background(), accounts.LoginInput{Username: domain.NormalizeUsername(name),
+	s, err := f.svc.Login(context.Background(), accounts.LoginInput{Username: fixtureUsername(name),
 		Password: fxPassword, DeviceID: uuid.NewString(), DeviceName: "phone"})
 	if err != nil {
 		f.t.Fatalf("login %s: %v", name, err)

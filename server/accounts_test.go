@@ -133,16 +133,16 @@ func accessCases() []accessCase {
 	}
 	return []accessCase{
 		// Login and refresh: no access token.
-		{"login", "none", "POST", at("/v1/auth/login"), login("techa", fxPassword), 200, func(t *testing.T, _ *fixture, b map[string]any) {
-			if b["accessToken"] == "" || b["refreshToken"] == "" || b["expiresIn"] != float64(900) || b["user"].(map[string]any)["username"] != "techa" {
+		{"login", "none", "POST", at("/v1/auth/login"), login("u.techa", fxPassword), 200, func(t *testing.T, _ *fixture, b map[string]any) {
+			if b["accessToken"] == "" || b["refreshToken"] == "" || b["expiresIn"] != float64(900) || b["user"].(map[string]any)["username"] != "u.techa" {
 				t.Errorf("login answer %v", b)
 			}
 		}},
-		{"login wrong password", "none", "POST", at("/v1/auth/login"), login("techa", "wrong password"), 401, nil},
+		{"login wrong password", "none", "POST", at("/v1/auth/login"), login("u.techa", "wrong password"), 401, nil},
 		{"login unknown user", "none", "POST", at("/v1/auth/login"), login("nobody", fxPassword), 401, nil},
-		{"login disabled user", "none", "POST", at("/v1/auth/login"), login("disabled", fxPassword), 401, nil},
-		{"login without device", "none", "POST", at("/v1/auth/login"), fixed(map[string]any{"username": "techa", "password": fxPassword}), 400, nil},
-		{"login with an unknown field", "none", "POST", at("/v1/auth/login"), fixed(map[string]any{"username": "techa", "password": fxPassword, "deviceId": "d", "admin": true}), 400, nil},
+		{"login disabled user", "none", "POST", at("/v1/auth/login"), login("u.disabled", fxPassword), 401, nil},
+		{"login without device", "none", "POST", at("/v1/auth/login"), fixed(map[string]any{"username": "u.techa", "password": fxPassword}), 400, nil},
+		{"login with an unknown field", "none", "POST", at("/v1/auth/login"), fixed(map[string]any{"username": "u.techa", "password": fxPassword, "deviceId": "d", "admin": true}), 400, nil},
 		{"refresh", "none", "POST", at("/v1/auth/refresh"), func(f *fixture) any {
 			return map[string]any{"refreshToken": f.login("techA").RefreshToken}
 		}, 200, nil},
@@ -203,7 +203,7 @@ func accessCases() []accessCase {
 			b["teamId"] = "00000000-0000-4000-8000-000000000000"
 			return b
 		}, 400, nil},
-		{"admin creates a taken username", "admin", "POST", at("/v1/users"), fixed(map[string]any{"username": "hr", "password": fxPassword, "role": "hr"}), 409, nil},
+		{"admin creates a taken username", "admin", "POST", at("/v1/users"), fixed(map[string]any{"username": "u.hr", "password": fxPassword, "role": "hr"}), 409, nil},
 		{"admin creates a graded user on probation", "admin", "POST", at("/v1/users"), func(f *fixture) any {
 			b := newUserBody("technician", "A")(f).(map[string]any)
 			b["grade"] = "B"

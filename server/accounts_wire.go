@@ -54,7 +54,8 @@ func toUserJSON(u domain.User) userJSON {
 		Grade: string(u.Grade), MonthlyPayFen: u.MonthlyPayFen, Disabled: u.Disabled}
 }
 
-// createUserRequest is POST /v1/users. A leader may leave teamId empty: their own team.
+// createUserRequest is POST /v1/users. A leader may leave teamId empty: their own team (for
+// the team roles).
 type createUserRequest struct {
 	Username        string `json:"username" validate:"required,min=3,max=32"`
 	Password        string `json:"password" validate:"required,max=72"`
@@ -74,7 +75,7 @@ func (r createUserRequest) toDomain(p domain.Principal) (domain.User, error) {
 		return domain.User{}, domain.Invalid("invalid request", map[string]string{"hireDate": "datetime=2006-01-02"})
 	}
 	team := r.TeamID
-	if team == "" && p.Role == domain.RoleLeader {
+	if team == "" && p.Role == domain.RoleLeader && domain.Role(r.Role).InTeam() {
 		team = p.TeamID
 	}
 	return domain.User{Username: r.Username, DisplayName: r.DisplayName, Role: domain.Role(r.Role), TeamID: team,

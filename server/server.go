@@ -40,6 +40,8 @@ type SyncEngine interface {
 	Push(ctx context.Context, p domain.Principal, address string, muts []sync.Mutation) ([]sync.Result, error)
 	Pull(ctx context.Context, p domain.Principal, cursor string, limit int) (sync.Page, error)
 	Latest(ctx context.Context, p domain.Principal, cursor string) (string, bool, error)
+	PullCollection(ctx context.Context, p domain.Principal, collection, cursor string, limit int) (sync.Page, error)
+	LatestCollection(ctx context.Context, p domain.Principal, collection, cursor string) (string, bool, error)
 	Limits() sync.Limits
 }
 

@@ -29,17 +29,11 @@ type Rules interface {
 	View(p domain.Principal, rec *Record) map[string]any
 }
 
-// Auditor records who wrote which record; the engine calls it once per pushed batch.
+// Auditor appends to the audit log (sync/mongostore.AuditLog); the engine calls it once per
+// pushed batch with one entry per record write: who, which record, the action, and in Detail
+// the status, version and the names (never the values) of the fields sent.
 type Auditor interface {
-	RecordWrites(ctx context.Context, p domain.Principal, address string, writes []Write) error
-}
-
-// Write is one applied change, for the audit log.
-type Write struct {
-	Collection, ID, MutationID string
-	Status                     Status
-	Version                    int64
-	Fields                     []string
+	Record(ctx context.Context, entries ...domain.AuditEntry) error
 }
 
 // Limits are the engine's protocol limits (defaults in DefaultLimits).

@@ -34,6 +34,13 @@ type Page struct {
 // retention (the phone must drop its data and pull from scratch); code invalid (field "limit")
 // for a negative limit.
 func (e *Engine) Pull(ctx context.Context, p domain.Principal, cursor string, limit int) (Page, error) {
+	return e.PullCollection(ctx, p, "", cursor, limit)
+}
+
+// PullCollection is Pull limited to one collection ("" for all), for clients that replicate
+// each collection on its own (RxDB). Its cursors are interchangeable with Pull's but only
+// meaningful for the collection they were issued for.
+func (e *Engine) PullCollection(ctx context.Context, p domain.Principal, collection, cursor string, limit int) (Page, error) {
 	if limit < 0 {
 		return Page{}, domain.Invalid("invalid limit", map[string]string{"limit": "must be 1 or more"})
 	}
@@ -61,7 +68,8 @@ func (e *Engine) Pull(ctx context.Context, p domain.Principal, cursor string, li
 		return page, nil
 	}
 	tokens := e.rules.Tokens(p)
-	recs, err := e.records.Changes(ctx, ChangeQuery{Tokens: tokens, After: after, Through: h.Stable, Limit: limit + 1, SkipDeleted: after == 0})
+	recs, err := e.records.Changes(ctx, ChangeQuery{Tokens: tokens, Collection: collection, After: after, Through: h.Stable,
+		Limit: limit + 1, SkipDeleted: after == 0})
 	if err != nil {
 		return Page{}, err
 	}
@@ -114,6 +122,11 @@ func WireRecord(fields map[string]any, rec *Record) map[string]any {
 // Latest returns the cursor a stream should announce to p: the newest stable position, and
 // whether any change visible to p lies between after and it.
 func (e *Engine) Latest(ctx context.Context, p domain.Principal, cursor string) (string, bool, error) {
+	return e.LatestCollection(ctx, p, "", cursor)
+}
+
+// LatestCollection is Latest limited to one collection ("" for all).
+func (e *Engine) LatestCollection(ctx context.Context, p domain.Principal, collection, cursor string) (string, bool, error) {
 	after, err := decodeCursor(e.cursorKey, p.UserID, cursor)
 	if err != nil {
 		return "", false, err
@@ -125,7 +138,8 @@ func (e *Engine) Latest(ctx context.Context, p domain.Principal, cursor string) 
 	if h.Stable <= after {
 		return cursor, false, nil
 	}
-	recs, err := e.records.Changes(ctx, ChangeQuery{Tokens: e.rules.Tokens(p), After: after, Through: h.Stable, Limit: 1})
+	recs, err := e.records.Changes(ctx, ChangeQuery{Tokens: e.rules.Tokens(p), Collection: collection, After: after,
+		Through: h.Stable, Limit: 1})
 	if err != nil {
 		return "", false, err
 	}

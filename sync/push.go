@@ -78,7 +78,8 @@ func (e *Engine) Push(ctx context.Context, p domain.Principal, address string, m
 		return nil, err
 	}
 	results := make([]Result, len(items))
-	var writes []Write
+	var writes []domain.AuditEntry
+	now := e.now().UTC()
 	for i, it := range items {
 		if it.dupOf >= 0 {
 			it.result = items[it.dupOf].result
@@ -92,16 +93,28 @@ func (e *Engine) Push(ctx context.Context, p domain.Principal, address string, m
 		}
 		results[i] = r
 		if it.changed {
-			writes = append(writes, Write{Collection: it.m.Collection, ID: it.m.ID, MutationID: it.m.MutationID,
-				Status: r.Status, Version: r.Version, Fields: slices.Sorted(maps.Keys(it.m.Fields))})
+			writes = append(writes, auditEntry(p, address, now, it, r))
 		}
 	}
 	if e.audit != nil && len(writes) > 0 {
-		if err := e.audit.RecordWrites(ctx, p, address, writes); err != nil {
+		if err := e.audit.Record(ctx, writes...); err != nil {
 			return nil, fmt.Errorf("audit %d writes: %w", len(writes), err)
 		}
 	}
 	return results, nil
+}
+
+// auditEntry describes one record write for the audit log: field names only, never values.
+func auditEntry(p domain.Principal, address string, at time.Time, it *pushItem, r Result) domain.AuditEntry {
+	fields := slices.Sorted(maps.Keys(it.m.Fields))
+	action := domain.ActionDelete
+	if it.m.Op == OpUpsert {
+		action = domain.WriteAction(p.Role, it.m.Collection, r.Version > 1, fields)
+	}
+	e := domain.AuditBy(p, address, at, domain.AuditAction(action))
+	e.Collection, e.RecordID = it.m.Collection, it.m.ID
+	e.Detail = fmt.Sprintf("%s v%d %s", r.Status, r.Version, strings.Join(fields, ","))
+	return e
 }
 
 // prepare checks each mutation's shape and computes its keys; in-batch resends point at their

@@ -31,6 +31,7 @@ type RecordKey struct {
 // ChangeQuery selects a page of changes for a pull.
 type ChangeQuery struct {
 	Tokens      []string
+	Collection  string // only this collection; "" for all
 	After       int64
 	Through     int64
 	Limit       int

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/accounts"
 	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/ferretdb"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/objectstore"
@@ -28,6 +29,7 @@ type app struct {
 	http    *server.Server
 	lock    *dataLock         // the data directory's lock, held in embedded mode
 	users   *accounts.Service // accounts, tokens and authorization of the account endpoints
+	engine  *sync.Engine      // the sync engine behind /v1/sync
 }
 
 // newLogger returns the JSON slog logger every component shares.
@@ -88,6 +90,7 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err er
 		},
 		Accounts:    a.users,
 		LoginLimits: mongostore.NewLimiterStorage(a.store),
+		Sync:        a.engine,
 	})
 	return a, nil
 }
@@ -133,6 +136,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	log.Info("fieldsync listening", slog.String("addr", ln.Addr().String()), slog.String("mode", mode),
 		slog.String("version", version))
 
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go runJanitor(janitorCtx, a.store, log)
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
 	select {
@@ -190,5 +196,6 @@ func (a *app) startAccounts(ctx context.Context) error {
 	}
 	a.users, err = accounts.New(accounts.Config{Store: mongostore.NewAccounts(a.store),
 		Audit: mongostore.NewAuditLog(a.store), SigningKey: key, Policy: policy, Logger: a.log})
+	a.engine = newEngine(a.store, key)
 	return err
 }

@@ -119,3 +119,13 @@ func (l *MutationLog) PutMany(ctx context.Context, receipts []sync.Receipt) erro
 	}
 	return Translate(err, "store %d mutation receipts", len(receipts))
 }
+
+// DeleteBefore removes the receipts stored before cutoff and returns how many. A resend of an
+// older mutation is still answered from its record's receipts (sync.MaxReceipts).
+func (l *MutationLog) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := l.store.DB().Collection(collMutations).DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
+	if err != nil {
+		return 0, Translate(err, "delete mutation receipts before %s", cutoff.Format(time.RFC3339))
+	}
+	return res.DeletedCount, nil
+}

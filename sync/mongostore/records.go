@@ -256,6 +256,9 @@ func (r *Records) Changes(ctx context.Context, q sync.ChangeQuery) ([]*sync.Reco
 	if q.SkipDeleted {
 		filter = append(filter, bson.E{Key: "del", Value: false})
 	}
+	if q.Collection != "" {
+		filter = append(filter, bson.E{Key: "c", Value: q.Collection})
+	}
 	opts := options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(q.Limit)).
 		SetProjection(bson.D{{Key: "receipts", Value: 0}})
 	cur, err := r.coll().Find(ctx, filter, opts)
