@@ -46,13 +46,16 @@ type env struct {
 
 const password = "correct horse"
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env { return newEnvCost(t, 4) }
+
+// newEnvCost is newEnv with a bcrypt cost.
+func newEnvCost(t testing.TB, cost int) *env {
 	t.Helper()
 	st := storetest.Mongo(t)
 	e := &env{store: mongostore.NewAccounts(st), audit: mongostore.NewAuditLog(st),
 		clock: &clock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}}
 	policy := accounts.DefaultPolicy()
-	policy.PasswordCost = 4
+	policy.PasswordCost = cost
 	svc, err := accounts.New(accounts.Config{Store: e.store, Audit: e.audit, SigningKey: []byte(testKey),
 		Policy: policy, Now: e.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -68,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) mustCreate(t *testing.T, p domain.Principal, u domain.User) domain.User {
+func (e *env) mustCreate(t testing.TB, p domain.Principal, u domain.User) domain.User {
 	t.Helper()
 	u, err := e.svc.CreateUser(context.Background(), p, "", u, password)
 	if err != nil {

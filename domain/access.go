@@ -81,7 +81,7 @@ func GrantScope(role Role, collection string, a Action) Scope { return grantOf(r
 
 // covers reports whether scope s, held by p, reaches rec.
 func (s Scope) covers(p Principal, rec RecordMeta) bool {
-	if false {
+	if p.Role.InTeam() && (p.TeamID == "" || rec.Team != p.TeamID) {
 		return false // nobody sees another team
 	}
 	switch s {

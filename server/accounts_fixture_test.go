@@ -38,7 +38,7 @@ type fixture struct {
 	logs     *syncBuffer
 	teamA    domain.Team
 	teamB    domain.Team
-	users    map[string]domain.User     // by fixture name
+	users    map[string]domain.User      // by fixture name
 	sessions map[string]accounts.Session // by fixture name
 	reused   string                      // a refresh token that was rotated, then presented again
 	n        int                         // counter for unique names

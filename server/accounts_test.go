@@ -36,7 +36,9 @@ func victimIn(team func(f *fixture) domain.Team) func(f *fixture) string {
 	return func(f *fixture) string { u, _ := f.victim(team(f).ID); return u.ID }
 }
 
-func named(name string) func(f *fixture) string { return func(f *fixture) string { return f.users[name].ID } }
+func named(name string) func(f *fixture) string {
+	return func(f *fixture) string { return f.users[name].ID }
+}
 
 func deviceOf(team func(f *fixture) domain.Team) func(*fixture, accounts.Session) string {
 	return func(f *fixture, _ accounts.Session) string {
@@ -324,7 +326,9 @@ func brokenCredentialCases() []accessCase {
 		{"POST", userOp("disable", named("techB"))},
 		{"POST", userOp("reset-password", named("techB"))},
 		{"GET", at("/v1/devices")},
-		{"POST", func(f *fixture, _ accounts.Session) string { return "/v1/devices/" + f.sessions["techB"].DeviceID + "/revoke" }},
+		{"POST", func(f *fixture, _ accounts.Session) string {
+			return "/v1/devices/" + f.sessions["techB"].DeviceID + "/revoke"
+		}},
 		{"GET", at("/v1/audit")},
 	}
 	var cases []accessCase

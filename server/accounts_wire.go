@@ -96,7 +96,9 @@ type teamJSON struct {
 	LeaderID string `json:"leaderId,omitempty"`
 }
 
-func toTeamJSON(t domain.Team) teamJSON { return teamJSON{ID: t.ID, Name: t.Name, LeaderID: t.LeaderID} }
+func toTeamJSON(t domain.Team) teamJSON {
+	return teamJSON{ID: t.ID, Name: t.Name, LeaderID: t.LeaderID}
+}
 
 type deviceJSON struct {
 	ID           string     `json:"id"`

@@ -17,9 +17,8 @@ const principalKey = "principal"
 // accounts service (signature, expiry, and the device and user checked in the store on every
 // request) and puts the principal in the context for principalOf. Errors: 401 unauthorized.
 func (s *Server) requireAuth(c *fiber.Ctx) error {
-	header := c.Get(fiber.HeaderAuthorization)
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
+	scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
 		token = ""
 	}
 	p, err := s.deps.Accounts.Authenticate(c.UserContext(), strings.TrimSpace(token))

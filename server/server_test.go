@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -230,5 +231,45 @@ func TestLogsCarryNoQueryOrBody(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"route":"/v1/x"`) {
 		t.Errorf("log lacks the route:\n%s", logs)
+	}
+}
+
+func TestShutdownFinishesInFlightRequests(t *testing.T) {
+	s, _ := newTestServer(t, Deps{})
+	started := make(chan struct{})
+	s.App().Get("/slow", func(c *fiber.Ctx) error {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		return c.SendString("done")
+	})
+	_, addr := listen(t, s)
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/slow")
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- answer{status: resp.StatusCode, body: string(b)}
+	}()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	a := <-got
+	if a.err != nil || a.status != 200 || a.body != "done" {
+		t.Fatalf("in-flight request during shutdown: %+v", a)
+	}
+	if _, err := http.Get("http://" + addr + "/slow"); err == nil {
+		t.Fatal("the server still accepts after shutdown")
 	}
 }

@@ -24,6 +24,7 @@ func (s *Server) syncRoutes() {
 	g.Post("/push", s.push)
 	g.Get("/pull", s.pull)
 	g.Get("/stream", s.stream)
+	s.rxdbRoutes()
 }
 
 // pushRequest is the body of POST /v1/sync/push. Mutations are decoded one by one, so that one

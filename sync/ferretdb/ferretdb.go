@@ -126,9 +126,11 @@ func (s *Server) URI() string { return s.uri }
 // Addr returns the host:port the server listens on.
 func (s *Server) Addr() string { return s.addr }
 
-// Stop closes the listener and every connection, waits for FerretDB to return and closes the
-// SQLite files. It is idempotent; it returns ctx.Err() if ctx ends before FerretDB has
-// returned (FerretDB then finishes stopping in the background).
+// Stop closes the listener, then every connection, waits for FerretDB to return and closes the
+// SQLite files. FerretDB gives connected clients 3 s to leave before it closes their
+// connections, so Stop is immediate only when clients have disconnected first. It is
+// idempotent; it returns ctx.Err() if ctx ends before FerretDB has returned (FerretDB then
+// finishes stopping in the background).
 func (s *Server) Stop(ctx context.Context) error {
 	s.stop.Do(s.cancel)
 	select {

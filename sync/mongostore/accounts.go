@@ -137,7 +137,9 @@ type teamDoc struct {
 	CreatedAt time.Time `bson:"createdAt"`
 }
 
-func (d teamDoc) toDomain() domain.Team { return domain.Team{ID: d.ID, Name: d.Name, LeaderID: d.LeaderID} }
+func (d teamDoc) toDomain() domain.Team {
+	return domain.Team{ID: d.ID, Name: d.Name, LeaderID: d.LeaderID}
+}
 
 // InsertTeam implements accounts.Teams. A taken name (unique index) is domain.ErrConflict.
 func (a *Accounts) InsertTeam(ctx context.Context, t domain.Team, at time.Time) error {

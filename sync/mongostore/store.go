@@ -99,10 +99,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = s.Close(context.Background())
 		return nil, err
 	}
-	if s.ferret && s.maxPoolSize != 1 {
+	if s.ferret && !cfg.Embedded {
 		logger.Warn("mongostore: the external URI is a FerretDB server; using one connection "+
 			"(FerretDB v1 loses concurrent updates); no other process may write this database",
 			"hosts", strings.Join(opts.Hosts, ","), "database", cfg.Database)
+	}
+	if s.ferret && s.maxPoolSize != 1 {
 		_ = s.Close(ctx)
 		if s, err = connect(opts.SetMaxPoolSize(1), cfg.Database); err != nil {
 			return nil, err

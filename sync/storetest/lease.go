@@ -15,12 +15,13 @@ type gatewayLease struct {
 	cond      *stdsync.Cond
 	shared    map[string]int // test name → shared leases held
 	exclusive string         // test name of the exclusive holder, "" when none
+	onIdle    func()         // called, under mu, when the last shared lease is released
 }
 
-var lease = newGatewayLease()
+var lease = newGatewayLease(stopSharedGateway)
 
-func newGatewayLease() *gatewayLease {
-	l := &gatewayLease{shared: map[string]int{}}
+func newGatewayLease(onIdle func()) *gatewayLease {
+	l := &gatewayLease{shared: map[string]int{}, onIdle: onIdle}
 	l.cond = stdsync.NewCond(&l.mu)
 	return l
 }
@@ -48,6 +49,9 @@ func (l *gatewayLease) acquireShared(t testing.TB) {
 		defer l.mu.Unlock()
 		if l.shared[t.Name()]--; l.shared[t.Name()] == 0 {
 			delete(l.shared, t.Name())
+		}
+		if len(l.shared) == 0 && l.onIdle != nil {
+			l.onIdle()
 		}
 		l.cond.Broadcast()
 	})

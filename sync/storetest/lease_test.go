@@ -13,9 +13,9 @@ type fakeT struct {
 	cleanups []func()
 }
 
-func (f *fakeT) Name() string       { return f.name }
-func (f *fakeT) Cleanup(fn func())  { f.cleanups = append(f.cleanups, fn) }
-func (f *fakeT) Helper()            {}
+func (f *fakeT) Name() string      { return f.name }
+func (f *fakeT) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *fakeT) Helper()           {}
 func (f *fakeT) finish() {
 	for i := len(f.cleanups) - 1; i >= 0; i-- {
 		f.cleanups[i]()
@@ -46,7 +46,8 @@ func TestSameFamily(t *testing.T) {
 // TestExclusiveWaitsForSharedHolders checks both directions of the lease: an exclusive
 // request waits for every shared holder, and shared requests wait for the exclusive holder.
 func TestExclusiveWaitsForSharedHolders(t *testing.T) {
-	l := newGatewayLease()
+	idle := 0
+	l := newGatewayLease(func() { idle++ })
 	a, b := &fakeT{TB: t, name: "TestA"}, &fakeT{TB: t, name: "TestB"}
 	l.acquireShared(a)
 	l.acquireShared(b)
@@ -63,7 +64,13 @@ func TestExclusiveWaitsForSharedHolders(t *testing.T) {
 		t.Fatal("exclusive lease granted while TestB holds a shared one")
 	case <-time.After(50 * time.Millisecond):
 	}
+	if idle != 0 {
+		t.Fatalf("onIdle called %d times while TestB holds a lease", idle)
+	}
 	b.finish()
+	if idle != 1 {
+		t.Fatalf("onIdle called %d times after the last shared holder finished, want 1", idle)
+	}
 	select {
 	case <-reserved:
 	case <-time.After(5 * time.Second):

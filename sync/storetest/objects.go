@@ -16,46 +16,48 @@ import (
 	"github.com/fieldsync/fieldsync/sync/versitygw"
 )
 
-// sharedGateway is the binary's shared embedded gateway; nil until first use and after
-// ReserveObjectGateway stopped it. Guarded by its mutex; callers hold a lease.
+// sharedGateway is the binary's shared embedded gateway: running while at least one test holds
+// a shared lease, stopped (srv nil) otherwise, so that the working directory of the process is
+// the package directory whenever no object-store test runs. Its data directory is made once and
+// reused by every start (the credentials in it too).
 var sharedGateway struct {
 	mu  stdsync.Mutex
 	srv *versitygw.Server
+	dir string
 }
 
 // ObjectServer returns the binary's shared embedded gateway, starting it if needed, and holds a
-// shared lease on it until the test's cleanup (rule 1 in the package doc). Do not stop it: use
-// ReserveObjectGateway for that.
+// shared lease on it until the test's cleanup (rule 1 in the package doc); the gateway stops
+// when the last test holding a lease ends. Do not stop it yourself: use ReserveObjectGateway.
 func ObjectServer(t testing.TB) *versitygw.Server {
 	t.Helper()
 	lease.acquireShared(t)
 	g := &sharedGateway
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.srv == nil {
+	if g.srv != nil {
+		return g.srv
+	}
+	if g.dir == "" {
 		dir, err := tempDir("versitygw")
 		if err != nil {
 			t.Fatalf("storetest: gateway data dir: %v", err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		srv, err := versitygw.Start(ctx, versitygw.Options{Dir: dir, Logger: logger})
-		if err != nil {
-			t.Fatalf("storetest: start gateway: %v", err)
-		}
-		g.srv = srv
+		g.dir = dir
 	}
-	return g.srv
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv, err := versitygw.Start(ctx, versitygw.Options{Dir: g.dir, Logger: logger})
+	if err != nil {
+		t.Fatalf("storetest: start gateway: %v", err)
+	}
+	g.srv = srv
+	return srv
 }
 
-// ReserveObjectGateway gives the test the process's gateway slot (rule 2 in the package doc):
-// it waits until no other test uses the shared gateway, stops it, and keeps other tests from
-// starting it again until the test's cleanup. The test may then start a gateway of its own
-// (versitygw.Start, or the app in embedded mode), stop and restart it; it must stop it in a
-// t.Cleanup registered after this call.
-func ReserveObjectGateway(t testing.TB) {
-	t.Helper()
-	lease.acquireExclusive(t)
+// stopSharedGateway stops the shared gateway if it runs; the lease calls it when the last
+// shared holder is done.
+func stopSharedGateway() {
 	g := &sharedGateway
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -65,10 +67,20 @@ func ReserveObjectGateway(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := g.srv.Stop(ctx); err != nil {
-		t.Fatalf("storetest: stop shared gateway: %v", err)
+		logger.Error("storetest: stop shared gateway", "err", err)
 	}
-	_ = os.RemoveAll(g.srv.Options().Dir)
 	g.srv = nil
+}
+
+// ReserveObjectGateway gives the test the process's gateway slot (rule 2 in the package doc):
+// it waits until no other test holds a lease (the shared gateway is then stopped), and keeps
+// other tests from starting it again until the test's cleanup. The test may then start a
+// gateway of its own (versitygw.Start, or the app in embedded mode), stop and restart it; it
+// must stop it in a t.Cleanup registered after this call.
+func ReserveObjectGateway(t testing.TB) {
+	t.Helper()
+	lease.acquireExclusive(t)
+	stopSharedGateway() // already stopped by the last shared holder; kept for certainty
 }
 
 // ObjectStoreConfig returns a Config for a bucket of the shared gateway that no other test uses,

@@ -2,9 +2,10 @@
 // or the server named by FIELDSYNC_TEST_MONGO_URI) and S3 object stores (embedded versitygw, plus
 // MinIO when FIELDSYNC_TEST_MINIO_ENDPOINT is set). Never mocks.
 //
-// Servers are started lazily, once per test binary, and shared; isolation comes from names: each
-// test gets a fresh database (dropped at its cleanup) and a fresh bucket (emptied and removed at
-// its cleanup), so tests may run in parallel. Data directories live under os.TempDir() in
+// The document server starts lazily, once per test binary; the object gateway runs while tests
+// use it (below). Both are shared; isolation comes from names: each test gets a fresh database
+// (dropped at its cleanup) and a fresh bucket (emptied and removed at its cleanup), so tests may
+// run in parallel. Data directories live under os.TempDir() in
 // "fieldsync-storetest-<pid>-*"; a later test binary removes those of processes that are gone.
 //
 // # The embedded object gateway: one per process
@@ -14,19 +15,26 @@
 //
 //  1. Tests that need an object store call ObjectStore, ObjectStores or ObjectStoreConfig, or
 //     ObjectServer for the gateway itself. They share the binary's one gateway and hold a shared
-//     lease on it until their cleanup.
+//     lease on it until their cleanup. The gateway starts with the first holder (~20 ms) and
+//     stops when the last holder ends, which puts the working directory back.
 //  2. A test that starts its own gateway — directly with versitygw.Start, or by starting the
 //     whole app in its embedded-objects mode — or that stops the gateway (e.g. to watch /readyz
 //     go 503 and recover) first calls ReserveObjectGateway. That waits until no other test holds
-//     a lease, stops the shared gateway and keeps other tests out until the reserving test's
-//     cleanup. The test must stop its own gateway in a t.Cleanup registered AFTER the call
-//     (cleanups run last-in first-out). The next shared user starts a new shared gateway.
+//     a lease and keeps other tests out until the reserving test's cleanup. The test must stop
+//     its own gateway in a t.Cleanup registered AFTER the call (cleanups run last-in first-out).
 //  3. Calling ReserveObjectGateway from a test (or a subtest of a test) that holds a shared
-//     lease, or the reverse, would deadlock; it fails the test instead.
-//  4. Read test files through WorkDir (filepath.Join(storetest.WorkDir(), "testdata", ...)):
-//     relative paths stop working once a gateway has started.
+//     lease, or the reverse, would deadlock; it fails the test instead. A parallel test calls
+//     t.Parallel() BEFORE any of these helpers: a test paused in t.Parallel() while holding a
+//     lease would wait for a sequential test that waits for its lease.
+//  4. While a test holds a lease (or runs its own gateway), relative paths resolve inside the
+//     gateway's directory: read test files through WorkDir (filepath.Join(storetest.WorkDir(),
+//     "testdata", ...)). Outside those tests the working directory is the package directory, so
+//     go test's own relative reads (testdata/fuzz seed corpora) keep working.
 //
-// FerretDB has no such limit; several may run in one process.
+// FerretDB has no such limit; several may run in one process. On FerretDB keep to one writing
+// Store per database at a time (see sync/mongostore): when the app under test got MongoConfig,
+// the test may read the database through a Store of its own but not write to it while the app
+// runs.
 package storetest
 
 import (

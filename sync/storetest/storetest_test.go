@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/fieldsync/fieldsync/sync/objectstore"
 	"github.com/fieldsync/fieldsync/sync/storetest"
 	"github.com/fieldsync/fieldsync/sync/versitygw"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 func TestMongoGivesEachTestItsOwnDatabase(t *testing.T) {
@@ -48,27 +49,37 @@ func TestMongoGivesEachTestItsOwnDatabase(t *testing.T) {
 
 func TestObjectStoresAreEmptiedAndRemoved(t *testing.T) {
 	ctx := context.Background()
-	type used struct {
-		client *minio.Client
-		bucket string
-	}
-	var buckets []used
+	used := map[string]*minio.Client{} // bucket → a client of its server
 	t.Run("use", func(t *testing.T) {
 		for name, st := range storetest.ObjectStores(t) {
 			if _, err := st.Put(ctx, "some/key", strings.NewReader("x"), 1, "text/plain", ""); err != nil {
 				t.Fatalf("%s: Put: %v", name, err)
 			}
-			buckets = append(buckets, used{st.Client(), st.Bucket()})
+			used[st.Bucket()] = st.Client()
+			if name == "versitygw" {
+				used[st.Bucket()] = nil // the gateway stops with the test; see below
+			}
 		}
 	})
-	if len(buckets) == 0 {
+	if wd, _ := os.Getwd(); wd != storetest.WorkDir() {
+		t.Errorf("working directory after the object-store test = %s, want %s", wd, storetest.WorkDir())
+	}
+	// A new shared gateway runs on the same data directory, with the same keys.
+	o := storetest.ObjectServer(t).Options()
+	gw, err := minio.New(o.ListenAddr, &minio.Options{Creds: credentials.NewStaticV4(o.AccessKey, o.SecretKey, ""), Region: o.Region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(used) == 0 {
 		t.Fatal("no object stores")
 	}
-	storetest.ObjectServer(t) // keep the shared gateway up while looking
-	for _, b := range buckets {
-		ok, err := b.client.BucketExists(ctx, b.bucket)
+	for bucket, client := range used {
+		if client == nil {
+			client = gw
+		}
+		ok, err := client.BucketExists(ctx, bucket)
 		if err != nil || ok {
-			t.Errorf("bucket %s after its test: exists=%v err=%v", b.bucket, ok, err)
+			t.Errorf("bucket %s after its test: exists=%v err=%v", bucket, ok, err)
 		}
 	}
 }

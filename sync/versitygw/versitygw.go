@@ -235,14 +235,18 @@ func run(ctx context.Context, opts Options, addr, root string, store meta.Metada
 	}
 }
 
+// testXattrs reports whether the filesystem of a path supports user xattrs; a variable so that
+// tests can take the sidecar path on filesystems that do.
+var testXattrs = meta.XattrMeta{}.Test
+
 // metaStore picks xattr metadata when the filesystem of root supports user xattrs, sidecar
 // files under dir/meta otherwise.
 func metaStore(dir, root string, logger *slog.Logger) (meta.MetadataStorer, error) {
-	if err := (meta.XattrMeta{}).Test(root); err == nil {
+	err := testXattrs(root)
+	if err == nil {
 		return meta.XattrMeta{}, nil
-	} else {
-		logger.Warn("versitygw: no user xattrs on this filesystem; using sidecar metadata files", "dir", dir, "err", err)
 	}
+	logger.Warn("versitygw: no user xattrs on this filesystem; using sidecar metadata files", "dir", dir, "err", err)
 	side := filepath.Join(dir, "meta")
 	if err := os.MkdirAll(side, 0o700); err != nil {
 		return nil, fmt.Errorf("create sidecar dir: %w", err)

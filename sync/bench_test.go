@@ -1,0 +1,328 @@
+package sync_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/storetest"
+)
+
+// The sync benchmarks (docs/benchmarks.md): the engine against the raw driver on the same
+// database, same documents, same batch and page sizes.
+//
+//	go test -tags ferretdb_no_postgresql -run '^$' -bench . -benchtime 1x ./sync/
+//	FIELDSYNC_BENCH=1 go test -tags ferretdb_no_postgresql -run TestSyncBenchReport ./sync/
+//
+// The report runner measures both sides in the same run and prints the ratios; it never fails
+// on speed (speed targets live here, not in timed tests).
+
+var benchReport = flag.Bool("bench-report", false, "run TestSyncBenchReport (or set FIELDSYNC_BENCH=1)")
+
+const (
+	benchForms   = 10_000     // service forms per run
+	benchBatch   = 100        // mutations per push, documents per raw bulk write
+	benchRawColl = "bench_raw" // the raw driver's collection, next to the engine's records
+)
+
+// benchTech is the technician who pushes and pulls every benchmark form.
+var benchTech = domain.Principal{UserID: "u-bench", Username: "bench", Role: domain.RoleTechnician, TeamID: "t-bench",
+	DeviceID: "phone-bench"}
+
+var benchCursorKey = []byte("bench-cursor-key-bench-cursor-key-0123")
+
+// benchForm is one service form, id and fields, as a technician fills it after a visit: a work
+// order, arrival and departure, fault and work done, two parts, the fee, outcome, satisfaction.
+type benchForm struct {
+	mutationID string
+	id         string
+	fields     map[string]any
+}
+
+// benchForms returns n service forms with fresh UUIDs.
+func newBenchForms(n int) []benchForm {
+	day := time.Date(2026, 11, 2, 9, 0, 0, 0, domain.Shanghai)
+	out := make([]benchForm, n)
+	for i := range out {
+		arrived := day.Add(time.Duration(i%600) * time.Minute)
+		out[i] = benchForm{mutationID: uuid.NewString(), id: uuid.NewString(), fields: map[string]any{
+			"workOrderId": uuid.NewString(),
+			"arrivedAt":   arrived.Format(time.RFC3339),
+			"departedAt":  arrived.Add(95 * time.Minute).Format(time.RFC3339),
+			"faultCause":  "压缩机启动电容老化，无法启动；冷凝器积尘严重",
+			"workDone":    "更换启动电容，清洗冷凝器，补充制冷剂，试机运行 30 分钟正常",
+			"parts": []any{
+				map[string]any{"name": "启动电容 35μF", "qty": int64(1), "unitPriceFen": int64(4500)},
+				map[string]any{"name": "R22 制冷剂", "qty": int64(2), "unitPriceFen": int64(12000 + i%7*100)},
+			},
+			"feeCollectedFen": int64(28500 + i%7*200),
+			"outcome":         "completed",
+			"satisfaction":    int64(1 + i%5),
+			"status":          "draft",
+			"note":            "客户要求下次上门前电话联系 #" + strconv.Itoa(i),
+		}}
+	}
+	return out
+}
+
+// mutations returns the forms as push batches of size batch.
+func benchMutations(forms []benchForm, batch int) [][]sync.Mutation {
+	clientTime := time.Date(2026, 11, 2, 18, 0, 0, 0, domain.Shanghai)
+	var out [][]sync.Mutation
+	for chunk := range slices.Chunk(forms, batch) {
+		muts := make([]sync.Mutation, len(chunk))
+		for i, f := range chunk {
+			muts[i] = sync.Mutation{MutationID: f.mutationID, Collection: domain.CollServiceForms, ID: f.id,
+				Op: sync.OpUpsert, Fields: f.fields, ClientTime: clientTime}
+		}
+		out = append(out, muts)
+	}
+	return out
+}
+
+// benchRawModels returns the forms as raw InsertOne batches: what a plain CRUD server would store
+// (the fields, the id, owner, team, a sequence number and a timestamp), no sync bookkeeping.
+func benchRawModels(forms []benchForm, batch int) [][]mongo.WriteModel {
+	now := time.Now().UTC()
+	var out [][]mongo.WriteModel
+	seq := int64(0)
+	for chunk := range slices.Chunk(forms, batch) {
+		models := make([]mongo.WriteModel, len(chunk))
+		for i, f := range chunk {
+			seq++
+			doc := bson.D{{Key: "_id", Value: f.id}, {Key: "owner", Value: benchTech.UserID},
+				{Key: "team", Value: benchTech.TeamID}, {Key: "seq", Value: seq}, {Key: "updatedAt", Value: now}}
+			for _, k := range slices.Sorted(mapsKeys(f.fields)) {
+				doc = append(doc, bson.E{Key: k, Value: f.fields[k]})
+			}
+			models[i] = mongo.NewInsertOneModel().SetDocument(doc)
+		}
+		out = append(out, models)
+	}
+	return out
+}
+
+func mapsKeys(m map[string]any) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// benchEnv is one fresh database with the engine wired as the server wires it (without the
+// audit log, which TestSyncBenchReport measures separately).
+type benchEnv struct {
+	store  *mongostore.Store
+	engine *sync.Engine
+	raw    *mongo.Collection
+}
+
+func newBenchEnv(tb testing.TB, audit bool) *benchEnv {
+	tb.Helper()
+	st := storetest.Mongo(tb)
+	cfg := sync.Config{Records: mongostore.NewRecords(st), Sequencer: mongostore.NewSequencer(st, time.Now),
+		Log: mongostore.NewMutationLog(st), Rules: sync.DomainRules{}, CursorKey: benchCursorKey}
+	if audit {
+		cfg.Audit = mongostore.NewAuditLog(st)
+	}
+	env := &benchEnv{store: st, engine: sync.New(cfg), raw: st.DB().Collection(benchRawColl)}
+	_, err := env.raw.Indexes().CreateOne(context.Background(), mongo.IndexModel{Keys: bson.D{{Key: "seq", Value: 1}},
+		Options: options.Index().SetName("seq").SetUnique(true)})
+	if err != nil {
+		tb.Fatalf("create raw index: %v", err)
+	}
+	return env
+}
+
+// pushAll pushes every batch through the engine and checks that each mutation was applied.
+func (env *benchEnv) pushAll(ctx context.Context, batches [][]sync.Mutation) error {
+	for _, muts := range batches {
+		res, err := env.engine.Push(ctx, benchTech, "127.0.0.1", muts)
+		if err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		for _, r := range res {
+			if r.Status != sync.StatusApplied {
+				return fmt.Errorf("mutation %s: %s %+v", r.MutationID, r.Status, r.Error)
+			}
+		}
+	}
+	return nil
+}
+
+// writeRaw inserts every batch with one unordered BulkWrite each.
+func (env *benchEnv) writeRaw(ctx context.Context, batches [][]mongo.WriteModel) error {
+	for _, models := range batches {
+		res, err := env.raw.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		if err != nil {
+			return fmt.Errorf("bulk write: %w", err)
+		}
+		if res.InsertedCount != int64(len(models)) {
+			return fmt.Errorf("bulk write inserted %d of %d", res.InsertedCount, len(models))
+		}
+	}
+	return nil
+}
+
+// pullAll is a first sync: every page from an empty cursor. It returns the number of changes.
+// limit 0 asks for the engine's default page.
+func (env *benchEnv) pullAll(ctx context.Context, limit int) (int, error) {
+	n, cursor := 0, ""
+	for {
+		page, err := env.engine.Pull(ctx, benchTech, cursor, limit)
+		if err != nil {
+			return n, fmt.Errorf("pull after %d: %w", n, err)
+		}
+		n += len(page.Changes)
+		cursor = page.Cursor
+		if !page.HasMore {
+			return n, nil
+		}
+	}
+}
+
+// findRaw reads the raw collection in pages of limit sorted by the indexed seq (keyset paging,
+// one document more than the page to learn whether another page follows, as the engine does),
+// decoding into bson.M. It returns the number of documents.
+func (env *benchEnv) findRaw(ctx context.Context, limit int) (int, error) {
+	n, after := 0, int64(0)
+	opts := options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(limit + 1))
+	for {
+		cur, err := env.raw.Find(ctx, bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: after}}}}, opts)
+		if err != nil {
+			return n, fmt.Errorf("find after %d: %w", after, err)
+		}
+		var docs []bson.M
+		if err := cur.All(ctx, &docs); err != nil {
+			return n, fmt.Errorf("decode after %d: %w", after, err)
+		}
+		more := len(docs) > limit
+		if more {
+			docs = docs[:limit]
+		}
+		n += len(docs)
+		if len(docs) > 0 {
+			after = docs[len(docs)-1]["seq"].(int64)
+		}
+		if !more {
+			return n, nil
+		}
+	}
+}
+
+func reportRate(b *testing.B, n int, unit string) {
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), unit)
+}
+
+// BenchmarkPush10k pushes 10,000 new service forms through Engine.Push in batches of 100, on a
+// fresh database each iteration.
+func BenchmarkPush10k(b *testing.B) {
+	batches := benchMutations(newBenchForms(benchForms), benchBatch)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		env := newBenchEnv(b, false)
+		b.StartTimer()
+		if err := env.pushAll(ctx, batches); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, benchForms, "mutations/s")
+}
+
+// BenchmarkRawBulkWrite10k inserts the same 10,000 forms with the raw driver: BulkWrite of
+// InsertOne models, 100 a call, into a collection with a unique index on seq.
+func BenchmarkRawBulkWrite10k(b *testing.B) {
+	forms := newBenchForms(benchForms)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		env := newBenchEnv(b, false)
+		batches := benchRawModels(forms, benchBatch)
+		b.StartTimer()
+		if err := env.writeRaw(ctx, batches); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, benchForms, "mutations/s")
+}
+
+// BenchmarkPull10k is the first sync of 10,000 service forms through Engine.Pull, in pages of 100
+// and of the default page size (200).
+func BenchmarkPull10k(b *testing.B) {
+	env := newBenchEnv(b, false)
+	ctx := context.Background()
+	if err := env.pushAll(ctx, benchMutations(newBenchForms(benchForms), benchBatch)); err != nil {
+		b.Fatal(err)
+	}
+	for _, limit := range []int{100, 0} {
+		b.Run(pageName(limit), func(b *testing.B) {
+			for range b.N {
+				n, err := env.pullAll(ctx, limit)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != benchForms {
+					b.Fatalf("pulled %d changes, want %d", n, benchForms)
+				}
+			}
+			reportRate(b, benchForms, "docs/s")
+		})
+	}
+}
+
+// BenchmarkRawFind10k reads the same 10,000 forms with raw Find, sorted by the indexed seq, in
+// pages of 100 and 200, decoding into bson.M.
+func BenchmarkRawFind10k(b *testing.B) {
+	env := newBenchEnv(b, false)
+	ctx := context.Background()
+	if err := env.writeRaw(ctx, benchRawModels(newBenchForms(benchForms), benchBatch)); err != nil {
+		b.Fatal(err)
+	}
+	for _, limit := range []int{100, 0} {
+		b.Run(pageName(limit), func(b *testing.B) {
+			for range b.N {
+				n, err := env.findRaw(ctx, pageSize(limit))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != benchForms {
+					b.Fatalf("found %d documents, want %d", n, benchForms)
+				}
+			}
+			reportRate(b, benchForms, "docs/s")
+		})
+	}
+}
+
+func pageName(limit int) string {
+	if limit == 0 {
+		return "page=default" + strconv.Itoa(sync.DefaultLimits.DefaultPullLimit)
+	}
+	return "page=" + strconv.Itoa(limit)
+}
+
+// pageSize is the page an engine pull with limit gets (0: the default).
+func pageSize(limit int) int {
+	if limit == 0 {
+		return sync.DefaultLimits.DefaultPullLimit
+	}
+	return limit
+}
