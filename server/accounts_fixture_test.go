@@ -16,8 +16,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/fieldsync/fieldsync/accounts"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/storetest"
 )
@@ -69,6 +70,13 @@ func fixturePolicy() accounts.Policy {
 	return p
 }
 
+// newTestEngine is the real sync engine on store.
+func newTestEngine(store *mongostore.Store) *sync.Engine {
+	return sync.New(sync.Config{Records: mongostore.NewRecords(store), Sequencer: mongostore.NewSequencer(store, time.Now),
+		Log: mongostore.NewMutationLog(store), Rules: sync.DomainRules{}, Audit: mongostore.NewAuditLog(store),
+		CursorKey: []byte("fixture-cursor-key-0123456789abcdef0123")})
+}
+
 // newAccountsServer wires a server with accounts on store, logging everything to logs.
 func newAccountsServer(t *testing.T, store *mongostore.Store, policy accounts.Policy, logs io.Writer) (*Server, *accounts.Service) {
 	t.Helper()
@@ -78,7 +86,8 @@ func newAccountsServer(t *testing.T, store *mongostore.Store, policy accounts.Po
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Logger: log, BodyLimit: 1 << 20}, Deps{Accounts: svc, LoginLimits: mongostore.NewLimiterStorage(store)})
+	srv := New(Config{Logger: log, BodyLimit: 1 << 20}, Deps{Accounts: svc, LoginLimits: mongostore.NewLimiterStorage(store),
+		Sync: newTestEngine(store)})
 	return srv, svc
 }
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fieldsync/fieldsync/accounts"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
 )
 
@@ -330,6 +330,12 @@ func brokenCredentialCases() []accessCase {
 			return "/v1/devices/" + f.sessions["techB"].DeviceID + "/revoke"
 		}},
 		{"GET", at("/v1/audit")},
+		{"POST", at("/v1/sync/push")},
+		{"GET", at("/v1/sync/pull")},
+		{"GET", at("/v1/sync/stream")},
+		{"POST", at("/v1/rxdb/service_forms/push")},
+		{"GET", at("/v1/rxdb/service_forms/pull")},
+		{"GET", at("/v1/rxdb/service_forms/stream")},
 	}
 	var cases []accessCase
 	for _, who := range []string{"disabled", "expired", "otherKey", "revoked", "reused", "none"} {

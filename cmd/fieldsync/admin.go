@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fieldsync/fieldsync/accounts"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
 )
 

@@ -9,7 +9,7 @@ import (
 	"net"
 	"path/filepath"
 
-	"github.com/fieldsync/fieldsync/accounts"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/ferretdb"

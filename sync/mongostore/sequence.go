@@ -134,4 +134,3 @@ func (q *Sequencer) MarkPurged(ctx context.Context, seq int64) error {
 		options.UpdateOne())
 	return Translate(err, "mark purged through %d", seq)
 }
-

@@ -200,6 +200,11 @@ func (s *Store) Close(ctx context.Context) error {
 func (s *Store) ensureIndexes(ctx context.Context) error {
 	for _, coll := range slices.Sorted(maps.Keys(indexes)) {
 		for _, model := range indexes[coll] {
+			// The driver sets the name on the options it is given: give it a copy, so that the
+			// shared table is never written (two stores may open at once).
+			if model.Options != nil {
+				model.Options = &options.IndexOptionsBuilder{Opts: slices.Clone(model.Options.Opts)}
+			}
 			if _, err := s.db.Collection(coll).Indexes().CreateOne(ctx, model); err != nil {
 				return Translate(err, "create index %s on %s", indexName(model), coll)
 			}
