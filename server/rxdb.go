@@ -287,15 +287,7 @@ func (s *Server) rxdbStream(c *fiber.Ctx) error {
 		return err
 	}
 	poll := func(ctx context.Context, cursor string) (string, bool, error) {
-		n, ch, err := s.deps.Sync.LatestCollection(ctx, p, coll, cursor)
-		if n != cursor && !ch && err == nil && cursor != "" {
-			time.Sleep(200 * time.Millisecond)
-			a, e1 := s.deps.Sync.PullCollection(ctx, p, coll, cursor, 10)
-			b, e2 := s.deps.Sync.Pull(ctx, p, cursor, 10)
-			n3, ch3, e3 := s.deps.Sync.Latest(ctx, p, cursor)
-			fmt.Printf("DEBUG coll %+v %v\nall %+v %v\nlatest %v %v %v\n", a, e1, b, e2, n3, ch3, e3)
-		}
-		return n, ch, err
+		return s.deps.Sync.LatestCollection(ctx, p, coll, cursor)
 	}
 	s.serveEvents(c, cursor, "retry: 3000\n: connected\n\n"+rxdbResync, poll, func(string) string { return rxdbResync })
 	return nil
