@@ -22,7 +22,7 @@ type Rules interface {
 	// Derive completes next, a record about to be written by p: it stamps server-owned fields
 	// and returns its Audience (visibility tokens) and Revoked tokens. It returns a
 	// *domain.Error when the resulting record breaks an invariant.
-	Derive(p domain.Principal, cur, next *Record) error
+	Derive(ctx context.Context, p domain.Principal, cur, next *Record) error
 	// Tokens returns the visibility tokens of p (see Record.Audience).
 	Tokens(p domain.Principal) []string
 	// View returns the fields of rec as p may see them (customer details redacted outside the team).

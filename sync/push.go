@@ -220,7 +220,7 @@ func (e *Engine) applyPending(ctx context.Context, p domain.Principal, items []*
 			state, changed := rec, false
 			for _, it := range byRecord[k] {
 				var c bool
-				it.result, state, c = e.apply(p, it, state, now)
+				it.result, state, c = e.apply(ctx, p, it, state, now)
 				it.changed = c
 				changed = changed || c
 			}
@@ -240,7 +240,7 @@ func (e *Engine) applyPending(ctx context.Context, p domain.Principal, items []*
 
 // apply decides one mutation against cur (nil: no such record) and returns its result, the
 // record after it, and whether the record changed. It never modifies cur.
-func (e *Engine) apply(p domain.Principal, it *pushItem, cur *Record, now time.Time) (Result, *Record, bool) {
+func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cur *Record, now time.Time) (Result, *Record, bool) {
 	m := it.m
 	if cur != nil {
 		for _, r := range cur.Receipts {
@@ -280,7 +280,7 @@ func (e *Engine) apply(p domain.Principal, it *pushItem, cur *Record, now time.T
 	if over := len(next.Conflicts) - MaxConflictLog; over > 0 {
 		next.Conflicts = slices.Clone(next.Conflicts[over:])
 	}
-	if err := e.rules.Derive(p, cur, next); err != nil {
+	if err := e.rules.Derive(ctx, p, cur, next); err != nil {
 		return rejected(m.MutationID, err), cur, false
 	}
 	next.UpdatedAt = now

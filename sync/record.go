@@ -25,6 +25,7 @@ type Record struct {
 	Team       string
 	Audience   []string
 	Revoked    []string
+	Photos     []string // SHA-256 hex of every photo the record refers to (domain.PhotoHashes)
 	State
 	Seq       int64
 	CreatedAt time.Time

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"maps"
 	"slices"
 
@@ -13,7 +14,7 @@ import (
 type DomainRules struct {
 	// Lifecycle, when set, validates a record about to be written and fills its computed
 	// fields (state machines, R1–R18). Nil accepts every well-typed write.
-	Lifecycle func(p domain.Principal, cur, next *Record) error
+	Lifecycle func(ctx context.Context, p domain.Principal, cur, next *Record) error
 	// IsLocked, when set, reports whether a record refuses device edits.
 	IsLocked func(rec *Record) bool
 }
@@ -89,13 +90,14 @@ func (r DomainRules) Locked(rec *Record) bool { return r.IsLocked != nil && r.Is
 // Derive implements Rules: the life cycle first, then the audience. Tokens of the previous
 // audience that are not in the new one become Revoked (their pulls drop the record); tokens that
 // come back leave Revoked.
-func (r DomainRules) Derive(p domain.Principal, cur, next *Record) error {
+func (r DomainRules) Derive(ctx context.Context, p domain.Principal, cur, next *Record) error {
 	if r.Lifecycle != nil {
-		if err := r.Lifecycle(p, cur, next); err != nil {
+		if err := r.Lifecycle(ctx, p, cur, next); err != nil {
 			return err
 		}
 	}
 	next.Audience = domain.Audience(next.Collection, meta(next))
+	next.Photos = domain.PhotoHashes(next.Collection, next.Fields)
 	revoked := slices.Clone(next.Revoked)
 	if cur != nil {
 		for _, t := range cur.Audience {

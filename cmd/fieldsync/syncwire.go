@@ -7,16 +7,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 )
 
-// Retention windows of the sync data (policy; docs/sync-protocol.md).
-const (
-	tombstoneRetention   = 90 * 24 * time.Hour // deleted records are kept this long for pulls
-	mutationLogRetention = 90 * 24 * time.Hour // idempotency keys are kept this long
-	janitorInterval      = time.Hour
-)
+// janitorInterval is how often every instance purges what the retention windows let go.
+const janitorInterval = time.Hour
 
 // newEngine builds the sync engine on the document store. The pull cursors are signed with a
 // key derived from the token signing key, so every instance signs alike.
@@ -33,14 +30,19 @@ func newEngine(store *mongostore.Store, signingKey []byte) *sync.Engine {
 	})
 }
 
-// runJanitor purges old tombstones and idempotency keys every janitorInterval until ctx ends.
-// Every instance runs it; both steps are idempotent.
+// runJanitor purges old tombstones and idempotency keys every janitorInterval until ctx ends,
+// under the retention windows of the policy in force. Every instance runs it; both steps are
+// idempotent.
 func runJanitor(ctx context.Context, store *mongostore.Store, log *slog.Logger) {
+	day := 24 * time.Hour
 	records, seq, mutations := mongostore.NewRecords(store), mongostore.NewSequencer(store, time.Now), mongostore.NewMutationLog(store)
 	tick := time.NewTicker(janitorInterval)
 	defer tick.Stop()
 	for {
 		now := time.Now()
+		policy := domain.DefaultPolicy()
+		tombstoneRetention := time.Duration(policy.TombstoneRetentionDays) * day
+		mutationLogRetention := time.Duration(policy.MutationLogRetentionDays) * day
 		if n, err := sync.PurgeTombstones(ctx, records, seq, now, tombstoneRetention); err != nil {
 			log.Warn("purge tombstones", slog.String("error", err.Error()))
 		} else if n > 0 {

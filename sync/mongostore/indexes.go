@@ -25,6 +25,8 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "aud", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetName("aud_seq")},
 		{Keys: bson.D{{Key: "rev", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetName("rev_seq")},
 		{Keys: bson.D{{Key: "del", Value: 1}, {Key: "updatedAt", Value: 1}}, Options: options.Index().SetName("del_updatedAt")},
+		// photos: who may read a photo (a visible record refers to it), which records wait for it.
+		{Keys: bson.D{{Key: "photos", Value: 1}}, Options: options.Index().SetName("photos")},
 	},
 	// mutations: the retention janitor deletes receipts older than the window (no TTL on FerretDB).
 	collMutations: {

@@ -40,6 +40,7 @@ type recordDoc struct {
 	Team           string           `bson:"team"`
 	Audience       []string         `bson:"aud"`
 	Revoked        []string         `bson:"rev,omitempty"`
+	Photos         []string         `bson:"photos,omitempty"`
 	Version        int64            `bson:"v"`
 	Seq            int64            `bson:"seq"`
 	Fields         bson.M           `bson:"f"`
@@ -70,7 +71,7 @@ func docKey(k sync.RecordKey) string { return k.Collection + "/" + k.ID }
 func fromRecord(r *sync.Record) recordDoc {
 	d := recordDoc{
 		ID: docKey(sync.RecordKey{Collection: r.Collection, ID: r.ID}), Collection: r.Collection, RecordID: r.ID,
-		Owner: r.Owner, Team: r.Team, Audience: r.Audience, Revoked: r.Revoked,
+		Owner: r.Owner, Team: r.Team, Audience: r.Audience, Revoked: r.Revoked, Photos: r.Photos,
 		Version: r.Version, Seq: r.Seq, Fields: bson.M(toStorage(r.Fields).(map[string]any)), FieldVersions: r.FieldVersions,
 		Deleted: r.Deleted, DeletedVersion: r.DeletedVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -94,7 +95,7 @@ func fromRecord(r *sync.Record) recordDoc {
 func (d recordDoc) toRecord() *sync.Record {
 	r := &sync.Record{
 		Collection: d.Collection, ID: d.RecordID, Owner: d.Owner, Team: d.Team,
-		Audience: d.Audience, Revoked: d.Revoked, Seq: d.Seq,
+		Audience: d.Audience, Revoked: d.Revoked, Photos: d.Photos, Seq: d.Seq,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		State: sync.State{Version: d.Version, Fields: fromStorageMap(d.Fields), FieldVersions: d.FieldVersions,
 			Deleted: d.Deleted, DeletedVersion: d.DeletedVersion},
