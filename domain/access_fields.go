@@ -36,7 +36,7 @@ var collectionFields = map[string]fieldRules{
 	CollServiceForms: {
 		review:   map[Role][]string{RoleLeader: {"status", "reviewNote", "extraWorkApproved"}}, // R17, R18
 		shared:   []string{"status"},
-		computed: []string{"reviewedBy", "reviewedAt", "submittedAt"},
+		computed: []string{"reviewedBy", "reviewedAt", "submittedAt", "photosPending"},
 	},
 	CollRevisitPlans: {
 		review:   map[Role][]string{RoleLeader: {"reviewNote"}},
@@ -44,11 +44,11 @@ var collectionFields = map[string]fieldRules{
 	},
 	CollTripLogs: {
 		review:   map[Role][]string{RoleLeader: {"transportApproved", "reviewNote"}}, // R12, R13
-		computed: []string{"reviewedBy", "reviewedAt"},
+		computed: []string{"reviewedBy", "reviewedAt", "submittedAt"},
 	},
 	CollReceipts: {
 		review:   map[Role][]string{RoleLeader: {"reviewNote"}},
-		computed: []string{"duplicateOf"}, // R16
+		computed: []string{"duplicateOf", "photosPending"}, // R16; docs/photos.md
 	},
 	CollWeeklyReports: {
 		review:   map[Role][]string{RoleLeader: {"reviewNote"}},
@@ -60,9 +60,11 @@ var collectionFields = map[string]fieldRules{
 			RolePurchasing: {"purchasingDecision", "purchasingNote", "purchasingSignedOff"},
 			RoleGM:         {"gmDecision", "gmNote"},
 		},
-		computed: []string{"status", "waitingFor", "totalFen"},
+		computed: []string{"status", "waitingFor", "waitingSince", "totalFen", "submittedAt", "duplicateOf", "photosPending"},
 	},
-	CollIncidents: {},
+	CollIncidents: {
+		computed: []string{"photosPending"}, // docs/photos.md
+	},
 }
 
 // FieldSet is a set of top-level field names, either "every field except Except" (All) or

@@ -86,15 +86,15 @@ func (w *Week) UnmarshalText(b []byte) error {
 // "HH:MM" anyway, the end of that day (24:00) is used, never an earlier time.
 func ReportDeadline(p Policy, w Week) time.Time {
 	day := w.Day(time.Weekday(p.WeeklyReportWeekday)).Start()
-	h, m, ok := parseClock(p.WeeklyReportDeadline)
+	h, m, ok := parsePolicyClock(p.WeeklyReportDeadline)
 	if !ok {
 		return day.AddDate(0, 0, 1)
 	}
 	return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
 }
 
-// parseClock parses a clock time "HH:MM" (00:00 to 23:59, two digits each).
-func parseClock(s string) (hour, minute int, ok bool) {
+// parsePolicyClock parses a clock time "HH:MM" (00:00 to 23:59, two digits each).
+func parsePolicyClock(s string) (hour, minute int, ok bool) {
 	if len(s) != 5 || s[2] != ':' {
 		return 0, 0, false
 	}

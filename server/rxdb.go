@@ -45,7 +45,9 @@ func (s *Server) rxdbRoutes() {
 // rxdbCollection is the :collection of the route: a synced or a server-computed collection.
 // Errors: not_found for any other name.
 func rxdbCollection(c *fiber.Ctx) (string, error) {
-	name := c.Params("collection")
+	// A copy: Fiber's params point into the request buffer, which the next request on the
+	// connection overwrites, and the stream keeps the name after its handler has returned.
+	name := strings.Clone(c.Params("collection"))
 	if slices.Contains(domain.SyncedCollections(), name) || slices.Contains(domain.ComputedCollections(), name) {
 		return name, nil
 	}

@@ -58,6 +58,18 @@ type Deps struct {
 	// Sync is the sync engine behind /v1/sync/*; without it (or Accounts) those routes are not
 	// registered.
 	Sync SyncEngine
+	// Blobs is the photo service behind /v1/blobs/* (sync/blobs.Service); without it (or
+	// Accounts) those routes are not registered. docs/photos.md.
+	Blobs BlobService
+	// Uploads is the resumable-upload (tus) storage behind /v1/uploads/; without it (or Blobs)
+	// that route is not registered.
+	Uploads *Uploads
+	// Policy serves /v1/policy (compute.Policies); without it (or Accounts) those routes are not
+	// registered.
+	Policy PolicyService
+	// Scoring serves /v1/months and /v1/year-end-bonuses (compute.Worker); without it (or
+	// Accounts) those routes are not registered.
+	Scoring ScoringService
 }
 
 // Server is the fieldsync HTTP server.
@@ -98,8 +110,11 @@ func New(cfg Config, deps Deps) *Server {
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
+		// Photo uploads stream; every other body is still read whole first (blobs_body.go).
+		StreamRequestBody: true,
 	})
-	s.app.Use(requestID, s.observe, recover.New())
+	s.limitDeclaredBodies()
+	s.app.Use(requestID, s.observe, recover.New(), s.bufferBody)
 	s.routes()
 	return s
 }
@@ -113,6 +128,15 @@ func (s *Server) routes() {
 	}
 	if s.deps.Accounts != nil && s.deps.Sync != nil {
 		s.syncRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.Blobs != nil {
+		s.blobRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.Policy != nil {
+		s.policyRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.Scoring != nil {
+		s.scoringRoutes()
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -32,10 +34,19 @@ import (
 var benchReport = flag.Bool("bench-report", false, "run TestSyncBenchReport (or set FIELDSYNC_BENCH=1)")
 
 const (
-	benchForms   = 10_000     // service forms per run
-	benchBatch   = 100        // mutations per push, documents per raw bulk write
+	benchBatch   = 100         // mutations per push, documents per raw bulk write
 	benchRawColl = "bench_raw" // the raw driver's collection, next to the engine's records
 )
+
+// benchForms is the number of service forms per run: 10,000, or FIELDSYNC_BENCH_N.
+var benchForms = envInt("FIELDSYNC_BENCH_N", 10_000)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
 
 // benchTech is the technician who pushes and pulls every benchmark form.
 var benchTech = domain.Principal{UserID: "u-bench", Username: "bench", Role: domain.RoleTechnician, TeamID: "t-bench",
@@ -325,4 +336,104 @@ func pageSize(limit int) int {
 		return sync.DefaultLimits.DefaultPullLimit
 	}
 	return limit
+}
+
+// benchRates is one run of TestSyncBenchReport, in mutations or documents per second.
+type benchRates struct {
+	push, rawPush           float64
+	pull100, rawFind100     float64
+	pullDefault, rawFindDef float64
+}
+
+// TestSyncBenchReport is not a timed test: it measures the engine and the raw driver in the same
+// run (FIELDSYNC_BENCH_RUNS runs, default 3, of FIELDSYNC_BENCH_N forms, default 10,000), prints
+// the rates and ratios, and fails only when an operation fails. FIELDSYNC_BENCH_PULL=0 measures
+// the pushes only. Skipped unless -bench-report or FIELDSYNC_BENCH=1.
+func TestSyncBenchReport(t *testing.T) {
+	if !*benchReport && os.Getenv("FIELDSYNC_BENCH") != "1" {
+		t.Skip("benchmark report: run with -bench-report or FIELDSYNC_BENCH=1")
+	}
+	runs := envInt("FIELDSYNC_BENCH_RUNS", 3)
+	forms := newBenchForms(benchForms)
+	var all []benchRates
+	for r := range runs {
+		t.Run("run"+strconv.Itoa(r+1), func(t *testing.T) {
+			rates := benchRun(t, forms, r%2 == 1)
+			all = append(all, rates)
+			fmt.Printf("BENCH run=%d n=%d push=%.0f raw_push=%.0f push_ratio=%.3f\n", r+1, len(forms),
+				rates.push, rates.rawPush, rates.push/rates.rawPush)
+			if rates.pull100 > 0 {
+				fmt.Printf("BENCH run=%d n=%d pull100=%.0f raw_find100=%.0f pull100_ratio=%.3f pull%d=%.0f raw_find%d=%.0f pull%d_ratio=%.3f\n",
+					r+1, len(forms), rates.pull100, rates.rawFind100, rates.pull100/rates.rawFind100,
+					pageSize(0), rates.pullDefault, pageSize(0), rates.rawFindDef, pageSize(0), rates.pullDefault/rates.rawFindDef)
+			}
+		})
+	}
+	summary := func(name string, f func(benchRates) float64) {
+		var v []float64
+		for _, r := range all {
+			if x := f(r); x > 0 && !math.IsNaN(x) {
+				v = append(v, x)
+			}
+		}
+		if len(v) == 0 {
+			return
+		}
+		slices.Sort(v)
+		fmt.Printf("BENCH summary %-24s median=%-10.3f min=%-10.3f max=%-10.3f runs=%d\n", name, v[len(v)/2], v[0], v[len(v)-1], len(v))
+	}
+	summary("push/s engine", func(r benchRates) float64 { return r.push })
+	summary("push/s raw", func(r benchRates) float64 { return r.rawPush })
+	summary("push ratio", func(r benchRates) float64 { return r.push / r.rawPush })
+	summary("pull/s engine (100)", func(r benchRates) float64 { return r.pull100 })
+	summary("pull/s raw (100)", func(r benchRates) float64 { return r.rawFind100 })
+	summary("pull ratio (100)", func(r benchRates) float64 { return r.pull100 / r.rawFind100 })
+	summary("pull/s engine (default)", func(r benchRates) float64 { return r.pullDefault })
+	summary("pull/s raw (default)", func(r benchRates) float64 { return r.rawFindDef })
+	summary("pull ratio (default)", func(r benchRates) float64 { return r.pullDefault / r.rawFindDef })
+}
+
+// benchRun pushes forms through the engine and the raw driver into one fresh database (raw
+// first when rawFirst, so that drift over a run does not favour one side), then pulls both.
+func benchRun(t *testing.T, forms []benchForm, rawFirst bool) benchRates {
+	env := newBenchEnv(t, false)
+	ctx := context.Background()
+	rate := func(what string, n int, f func() error) float64 {
+		start := time.Now()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return float64(n) / time.Since(start).Seconds()
+	}
+	count := func(f func() (int, error)) func() error {
+		return func() error {
+			n, err := f()
+			if err == nil && n != len(forms) {
+				err = fmt.Errorf("read %d of %d", n, len(forms))
+			}
+			return err
+		}
+	}
+	var r benchRates
+	engine := func() {
+		r.push = rate("push", len(forms), func() error { return env.pushAll(ctx, benchMutations(forms, benchBatch)) })
+	}
+	raw := func() {
+		r.rawPush = rate("raw bulk write", len(forms), func() error { return env.writeRaw(ctx, benchRawModels(forms, benchBatch)) })
+	}
+	if rawFirst {
+		raw()
+		engine()
+	} else {
+		engine()
+		raw()
+	}
+	if os.Getenv("FIELDSYNC_BENCH_PULL") == "0" {
+		return r
+	}
+	r.pull100 = rate("pull 100", len(forms), count(func() (int, error) { return env.pullAll(ctx, 100) }))
+	r.rawFind100 = rate("raw find 100", len(forms), count(func() (int, error) { return env.findRaw(ctx, 100) }))
+	r.pullDefault = rate("pull default", len(forms), count(func() (int, error) { return env.pullAll(ctx, 0) }))
+	r.rawFindDef = rate("raw find default", len(forms), count(func() (int, error) { return env.findRaw(ctx, pageSize(0)) }))
+	return r
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/blobs"
+	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/ferretdb"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/objectstore"
@@ -30,6 +32,11 @@ type app struct {
 	lock    *dataLock         // the data directory's lock, held in embedded mode
 	users   *accounts.Service // accounts, tokens and authorization of the account endpoints
 	engine  *sync.Engine      // the sync engine behind /v1/sync
+	photos  *blobs.Service    // the photo service behind /v1/blobs and /v1/uploads
+	// policies and rules are the versioned policy and the rules engine (sync/compute) behind
+	// /v1/policy, /v1/months and /v1/year-end-bonuses; serve runs the worker.
+	policies *compute.Policies
+	rules    *compute.Worker
 }
 
 // newLogger returns the JSON slog logger every component shares.
@@ -83,6 +90,14 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err er
 		return nil, fmt.Errorf("open object store: %w", err)
 	}
 
+	uploads, err := a.startPhotos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.startRules(ctx); err != nil {
+		return nil, err
+	}
+
 	a.http = server.New(server.Config{BodyLimit: cfg.BodyLimit, Logger: log, Version: version}, server.Deps{
 		Ready: map[string]server.Check{
 			"mongo":       a.store.Ping,
@@ -91,6 +106,10 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err er
 		Accounts:    a.users,
 		LoginLimits: mongostore.NewLimiterStorage(a.store),
 		Sync:        a.engine,
+		Blobs:       a.photos,
+		Uploads:     uploads,
+		Policy:      a.policies,
+		Scoring:     a.rules,
 	})
 	return a, nil
 }
@@ -139,6 +158,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
 	go runJanitor(janitorCtx, a.store, log)
+	go runPhotoJanitor(janitorCtx, a.photos, log)
+	go a.rules.Run(janitorCtx) // the rules engine: R1, assessments, unfinished closes (every instance; one lease)
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
 	select {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 )
 
@@ -24,7 +25,8 @@ func newEngine(store *mongostore.Store, signingKey []byte) *sync.Engine {
 		Records:   mongostore.NewRecords(store),
 		Sequencer: mongostore.NewSequencer(store, time.Now),
 		Log:       mongostore.NewMutationLog(store),
-		Rules:     sync.DomainRules{},
+		Rules: sync.DomainRules{Blobs: photoLookup(store),
+			IsLocked: compute.LockedIncidents(mongostore.NewCompute(store), 0)}, // R5: incidents frozen by a close
 		Audit:     mongostore.NewAuditLog(store),
 		CursorKey: mac.Sum(nil),
 	})

@@ -28,6 +28,11 @@ var indexes = map[string][]mongo.IndexModel{
 		// photos: who may read a photo (a visible record refers to it), which records wait for it.
 		{Keys: bson.D{{Key: "photos", Value: 1}}, Options: options.Index().SetName("photos")},
 	},
+	// blobs (photo metadata, keyed by SHA-256): the orphan janitor pages through the photos idle
+	// longer than the retention window (docs/photos.md).
+	collBlobs: {
+		{Keys: bson.D{{Key: "idleSince", Value: 1}}, Options: options.Index().SetName("idleSince")},
+	},
 	// mutations: the retention janitor deletes receipts older than the window (no TTL on FerretDB).
 	collMutations: {
 		{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")},
@@ -71,5 +76,13 @@ var indexes = map[string][]mongo.IndexModel{
 	},
 	collRateLimits: {
 		{Keys: bson.D{{Key: "exp", Value: 1}}, Options: options.Index().SetName("exp")},
+	},
+	// closed_months (the rules engine, R5): a team's closes in month order (grade reviews, bonuses,
+	// placement of late incidents); the closes a crash left unfinished; the lock check of an
+	// incident (is it frozen in one of its team's closes).
+	collClosedMonths: {
+		{Keys: bson.D{{Key: "team", Value: 1}, {Key: "month", Value: 1}}, Options: options.Index().SetName("team_month")},
+		{Keys: bson.D{{Key: "done", Value: 1}}, Options: options.Index().SetName("done")},
+		{Keys: bson.D{{Key: "team", Value: 1}, {Key: "incidents", Value: 1}}, Options: options.Index().SetName("team_incidents")},
 	},
 }

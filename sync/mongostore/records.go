@@ -14,6 +14,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/blobs"
 )
 
 // collRecords holds every synced record of every collection, one document per record, so that
@@ -300,4 +301,142 @@ func (r *Records) DeleteTombstones(ctx context.Context, through int64, cutoff ti
 		return 0, Translate(err, "delete tombstones through %d", through)
 	}
 	return res.DeletedCount, nil
+}
+
+// ---- Photo queries (sync/blobs.Records; docs/photos.md), on the photos index ----
+
+// PhotoVisible reports whether a live record whose audience holds one of tokens refers to the
+// photo h: who may read a photo.
+func (r *Records) PhotoVisible(ctx context.Context, h string, tokens []string) (bool, error) {
+	if len(tokens) == 0 {
+		return false, nil
+	}
+	err := r.coll().FindOne(ctx, bson.D{{Key: "photos", Value: h}, {Key: "aud", Value: bson.D{{Key: "$in", Value: tokens}}},
+		{Key: "del", Value: false}}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	return err == nil, Translate(err, "find a visible record of photo %s", h)
+}
+
+// Referring returns up to limit records, tombstones included, that refer to the photo h.
+func (r *Records) Referring(ctx context.Context, h string, limit int) ([]sync.RecordKey, error) {
+	return r.photoKeys(ctx, bson.D{{Key: "photos", Value: h}}, limit, "find the records of photo %s", h)
+}
+
+// Claims returns up to limit live records of collections that refer to the photo h, earliest
+// created first (ties by collection, then id: the order of _id).
+func (r *Records) Claims(ctx context.Context, h string, collections []string, limit int) ([]sync.PhotoClaim, error) {
+	filter := bson.D{{Key: "photos", Value: h}, {Key: "c", Value: bson.D{{Key: "$in", Value: collections}}}, {Key: "del", Value: false}}
+	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)).
+		SetProjection(bson.D{{Key: "c", Value: 1}, {Key: "rid", Value: 1}, {Key: "createdAt", Value: 1}})
+	cur, err := r.coll().Find(ctx, filter, opts)
+	if err != nil {
+		return nil, Translate(err, "find the claims of photo %s", h)
+	}
+	var docs []struct {
+		Collection string    `bson:"c"`
+		RecordID   string    `bson:"rid"`
+		CreatedAt  time.Time `bson:"createdAt"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, Translate(err, "decode the claims of photo %s", h)
+	}
+	out := make([]sync.PhotoClaim, len(docs))
+	for i, d := range docs {
+		out[i] = sync.PhotoClaim{Key: sync.RecordKey{Collection: d.Collection, ID: d.RecordID}, CreatedAt: d.CreatedAt}
+	}
+	return out, nil
+}
+
+// PendingPhotos returns up to limit live records whose computed photosPending is not empty.
+func (r *Records) PendingPhotos(ctx context.Context, limit int) ([]blobs.PendingRecord, error) {
+	filter := bson.D{{Key: "f." + sync.FieldPhotosPending + ".0", Value: bson.D{{Key: "$exists", Value: true}}}, {Key: "del", Value: false}}
+	opts := options.Find().SetLimit(int64(limit)).
+		SetProjection(bson.D{{Key: "c", Value: 1}, {Key: "rid", Value: 1}, {Key: "f." + sync.FieldPhotosPending, Value: 1}})
+	cur, err := r.coll().Find(ctx, filter, opts)
+	if err != nil {
+		return nil, Translate(err, "find records with pending photos")
+	}
+	var docs []struct {
+		Collection string `bson:"c"`
+		RecordID   string `bson:"rid"`
+		Fields     bson.M `bson:"f"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, Translate(err, "decode records with pending photos")
+	}
+	out := make([]blobs.PendingRecord, 0, len(docs))
+	for _, d := range docs {
+		p := blobs.PendingRecord{Key: sync.RecordKey{Collection: d.Collection, ID: d.RecordID}}
+		if list, ok := fromStorage(d.Fields[sync.FieldPhotosPending]).([]any); ok {
+			for _, x := range list {
+				if h, ok := x.(string); ok {
+					p.Pending = append(p.Pending, h)
+				}
+			}
+		}
+		if len(p.Pending) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// SharedPhotos returns, for every photo referred to by more than one live record of collections,
+// those records. It reads the photos of every such record (grouping in Go: FerretDB's $group is
+// not to be trusted with more than one accumulator), which is fine for the janitor's hourly pass.
+func (r *Records) SharedPhotos(ctx context.Context, collections []string) (map[string][]sync.RecordKey, error) {
+	cur, err := r.coll().Find(ctx, bson.D{{Key: "c", Value: bson.D{{Key: "$in", Value: collections}}}, {Key: "del", Value: false},
+		{Key: "photos.0", Value: bson.D{{Key: "$exists", Value: true}}}},
+		options.Find().SetProjection(bson.D{{Key: "c", Value: 1}, {Key: "rid", Value: 1}, {Key: "photos", Value: 1}}))
+	if err != nil {
+		return nil, Translate(err, "find photo claims")
+	}
+	by := map[string][]sync.RecordKey{}
+	for cur.Next(ctx) {
+		var d struct {
+			Collection string   `bson:"c"`
+			RecordID   string   `bson:"rid"`
+			Photos     []string `bson:"photos"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			_ = cur.Close(ctx)
+			return nil, Translate(err, "decode photo claims")
+		}
+		for _, h := range d.Photos {
+			by[h] = append(by[h], sync.RecordKey{Collection: d.Collection, ID: d.RecordID})
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, Translate(err, "read photo claims")
+	}
+	_ = cur.Close(ctx)
+	for h, keys := range by {
+		if len(keys) < 2 {
+			delete(by, h)
+		}
+	}
+	return by, nil
+}
+
+// photoKeys returns the keys of up to limit records matching filter.
+func (r *Records) photoKeys(ctx context.Context, filter bson.D, limit int, format string, args ...any) ([]sync.RecordKey, error) {
+	cur, err := r.coll().Find(ctx, filter, options.Find().SetLimit(int64(limit)).
+		SetProjection(bson.D{{Key: "c", Value: 1}, {Key: "rid", Value: 1}}))
+	if err != nil {
+		return nil, Translate(err, format, args...)
+	}
+	var docs []struct {
+		Collection string `bson:"c"`
+		RecordID   string `bson:"rid"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, Translate(err, format, args...)
+	}
+	out := make([]sync.RecordKey, len(docs))
+	for i, d := range docs {
+		out[i] = sync.RecordKey{Collection: d.Collection, ID: d.RecordID}
+	}
+	return out, nil
 }

@@ -170,9 +170,14 @@ func start(ctx context.Context, opts Options) (*Server, error) {
 	}
 }
 
+// copyObjectThreshold is the largest object CopyObject copies: the S3 limit, 5 GiB.
+const copyObjectThreshold = 5 << 30
+
 // run builds a backend and runs the gateway on addr until it serves or fails.
 func run(ctx context.Context, opts Options, addr, root string, store meta.MetadataStorer) (*Server, error) {
-	be, err := posix.New(root, store, posix.PosixOpts{})
+	// The zero CopyObjectThreshold refuses every CopyObject (versitygw v1.8.0 documents a 5 GiB
+	// default but only its command line sets it); the photo service copies verified uploads.
+	be, err := posix.New(root, store, posix.PosixOpts{CopyObjectThreshold: copyObjectThreshold})
 	if err != nil {
 		return nil, fmt.Errorf("posix backend: %w", err)
 	}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/sync/blobs"
+	"github.com/fieldsync/fieldsync/sync/blobs/s3objects"
+	"github.com/fieldsync/fieldsync/sync/mongostore"
+)
+
+// photoJanitorInterval is how often every instance sweeps the photos (blobs.Service.Sweep).
+const photoJanitorInterval = time.Hour
+
+// photoLookup is what the sync rules ask about photos (photosPending, duplicateOf): the photo
+// metadata and the records, no engine needed.
+func photoLookup(store *mongostore.Store) blobs.Lookup {
+	return blobs.Lookup{Meta: mongostore.NewBlobs(store), Records: mongostore.NewRecords(store)}
+}
+
+// startPhotos builds the photo service on the object store and the document store, and the tus
+// storage: uploads in the object store, their locks in the database (several instances may serve
+// one upload). It needs the stores and the engine started.
+func (a *app) startPhotos(ctx context.Context) (*server.Uploads, error) {
+	a.photos = blobs.New(blobs.Config{
+		Objects: s3objects.New(a.objects),
+		Meta:    mongostore.NewBlobs(a.store),
+		Records: mongostore.NewRecords(a.store),
+		Engine:  a.engine,
+		Logger:  a.log,
+	})
+	tus, err := s3objects.TusStore(ctx, a.objects)
+	if err != nil {
+		return nil, fmt.Errorf("resumable uploads: %w", err)
+	}
+	return &server.Uploads{Store: tus, Locker: server.NewUploadLocker(mongostore.NewUploadLocks(a.store).NewLock)}, nil
+}
+
+// runPhotoJanitor sweeps the photos every photoJanitorInterval until ctx ends: orphans past the
+// retention window, abandoned uploads, records whose pending photos arrived, duplicate claims.
+// Every instance runs it; every step is idempotent.
+func runPhotoJanitor(ctx context.Context, photos *blobs.Service, log *slog.Logger) {
+	tick := time.NewTicker(photoJanitorInterval)
+	defer tick.Stop()
+	for {
+		rep, err := photos.Sweep(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Warn("sweep photos", slog.String("error", err.Error()))
+		}
+		if rep != (blobs.SweepReport{}) {
+			log.Info("swept photos", slog.Int("orphans", rep.Orphans), slog.Int("kept", rep.Kept),
+				slog.Int("leftovers", rep.Temps), slog.Int("abortedUploads", rep.Aborted), slog.Int("refreshed", rep.Refreshed))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
