@@ -193,8 +193,8 @@ func CheckFormTransition(role Role, from, to FormStatus) error {
 
 // ApplyServiceFormWrite decides one write of a service form by a principal of role with user id
 // by, at server time now: cur is the stored form (nil when new or deleted), next the form after
-// the merge. It returns next with the server's stamps: SubmittedAt when it becomes submitted,
-// ReviewedBy and ReviewedAt when the leader changes a review field. The author edits the data of
+// the merge. It returns next with the server's stamps: SubmittedAt when it becomes submitted (zero
+// while a draft), ReviewedBy and ReviewedAt when the leader changes a review field. The author edits the data of
 // a draft or rejected form (and may withdraw a submitted one to draft); the leader writes review
 // fields only, and a rejection needs a reason (ReviewNote). Approval rules that need other
 // records (R17, R18) are CheckApprovable's. Errors: CheckFormTransition's; conflict
@@ -236,8 +236,11 @@ func ApplyServiceFormWrite(role Role, by string, cur *ServiceForm, next ServiceF
 	default:
 		return next, Errorf(CodeForbidden, "a %s may not write service forms", roleName(role))
 	}
-	if to == FormSubmitted && from != FormSubmitted {
+	switch {
+	case to == FormSubmitted && from != FormSubmitted:
 		next.SubmittedAt = now
+	case to == FormDraft:
+		next.SubmittedAt = time.Time{} // withdrawn: it waits for nobody
 	}
 	return next, nil
 }

@@ -86,8 +86,9 @@ func newAccountsServer(t *testing.T, store *mongostore.Store, policy accounts.Po
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Logger: log, BodyLimit: 1 << 20}, Deps{Accounts: svc, LoginLimits: mongostore.NewLimiterStorage(store),
-		Sync: newTestEngine(store)})
+	engine := newTestEngine(store)
+	srv := New(Config{Logger: log, BodyLimit: 1 << 20}, withScoring(t, store, engine, time.Now,
+		Deps{Accounts: svc, LoginLimits: mongostore.NewLimiterStorage(store), Sync: engine}))
 	return srv, svc
 }
 

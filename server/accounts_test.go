@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
@@ -308,7 +309,74 @@ func accessCases() []accessCase {
 		{"purchasing may not read the audit log", "buyer", "GET", at("/v1/audit"), nil, 403, nil},
 		{"gm may not read the audit log", "gm", "GET", at("/v1/audit"), nil, 403, nil},
 		{"hr may not read the audit log", "hr", "GET", at("/v1/audit"), nil, 403, nil},
+
+		// Policy: everybody reads the one in force; admin, leaders and hr the history; admin adds.
+		{"technician reads the policy", "techA", "GET", at("/v1/policy"), nil, 200, nil},
+		{"purchasing reads the policy", "buyer", "GET", at("/v1/policy"), nil, 200, nil},
+		{"gm reads the policy of a date", "gm", "GET", at("/v1/policy?at=2026-03-01"), nil, 200, nil},
+		{"admin reads the history", "admin", "GET", at("/v1/policy/history"), nil, 200, nil},
+		{"leader reads the history", "leaderA", "GET", at("/v1/policy/history"), nil, 200, nil},
+		{"hr reads the history", "hr", "GET", at("/v1/policy/history"), nil, 200, nil},
+		{"technician may not read the history", "techA", "GET", at("/v1/policy/history"), nil, 403, nil},
+		{"purchasing may not read the history", "buyer", "GET", at("/v1/policy/history"), nil, 403, nil},
+		{"gm may not read the history", "gm", "GET", at("/v1/policy/history"), nil, 403, nil},
+		{"leader may not change the policy", "leaderA", "PUT", at("/v1/policy"), nextPolicy, 403, nil},
+		{"hr may not change the policy", "hr", "PUT", at("/v1/policy"), nextPolicy, 403, nil},
+		{"technician may not change the policy", "techA", "PUT", at("/v1/policy"), nextPolicy, 403, nil},
+		{"gm may not change the policy", "gm", "PUT", at("/v1/policy"), nextPolicy, 403, nil},
+		{"admin adds a policy version", "admin", "PUT", at("/v1/policy"), nextPolicy, 201, nil},
+		{"admin adds an invalid version", "admin", "PUT", at("/v1/policy"), fixed(map[string]any{"effectiveFrom": "2099-01-01"}), 400, nil},
+
+		// Months: the team's leader previews and closes; an admin previews a named team.
+		{"leader previews a month", "leaderA", "GET", at("/v1/months/2026-01"), nil, 200, nil},
+		{"leader may not preview another team", "leaderA", "GET", func(f *fixture, _ accounts.Session) string {
+			return "/v1/months/2026-01?team=" + f.teamB.ID
+		}, nil, 403, nil},
+		{"admin previews a named team", "admin", "GET", func(f *fixture, _ accounts.Session) string {
+			return "/v1/months/2026-01?team=" + f.teamA.ID
+		}, nil, 200, nil},
+		{"admin must name the team", "admin", "GET", at("/v1/months/2026-01"), nil, 400, nil},
+		{"technician may not preview a month", "techA", "GET", at("/v1/months/2026-01"), nil, 403, nil},
+		{"hr may not preview an open month", "hr", "GET", at("/v1/months/2026-01"), nil, 403, nil},
+		{"technician may not close a month", "techA", "POST", at("/v1/months/2026-01/close"), nil, 403, nil},
+		{"hr may not close a month", "hr", "POST", at("/v1/months/2026-01/close"), nil, 403, nil},
+		{"admin may not close a month", "admin", "POST", at("/v1/months/2026-01/close"), nil, 403, nil},
+		{"gm may not close a month", "gm", "POST", at("/v1/months/2026-01/close"), nil, 403, nil},
+		{"leader closes a month", "leaderA", "POST", at("/v1/months/2026-01/close"), nil, 200, nil},
+		{"leader closes it again", "leaderA", "POST", at("/v1/months/2026-01/close"), nil, 409, nil},
+		{"other team's leader closes their own", "leaderB", "POST", at("/v1/months/2026-01/close"), nil, 200, nil},
+		{"leader closes a month that has not ended", "leaderB", "POST", at("/v1/months/2099-01/close"), nil, 400, nil},
+		{"leader closes a malformed month", "leaderA", "POST", at("/v1/months/2026-1/close"), nil, 400, nil},
+
+		// Year-end bonuses: the leader for the team, hr and admin for everybody.
+		{"leader computes the team's bonuses", "leaderA", "POST", at("/v1/year-end-bonuses/2026/compute"), nil, 200,
+			listOf("bonuses", -1, "technicianId", teamUsers("leaderA"))},
+		{"hr computes every bonus", "hr", "POST", at("/v1/year-end-bonuses/2026/compute"), nil, 200, nil},
+		{"admin computes one team's bonuses", "admin", "POST", func(f *fixture, _ accounts.Session) string {
+			return "/v1/year-end-bonuses/2026/compute?team=" + f.teamB.ID
+		}, nil, 200, listOf("bonuses", -1, "technicianId", teamUsers("leaderB"))},
+		{"technician may not compute bonuses", "techA", "POST", at("/v1/year-end-bonuses/2026/compute"), nil, 403, nil},
+		{"purchasing may not compute bonuses", "buyer", "POST", at("/v1/year-end-bonuses/2026/compute"), nil, 403, nil},
+		{"gm may not compute bonuses", "gm", "POST", at("/v1/year-end-bonuses/2026/compute"), nil, 403, nil},
+		{"bonuses of a malformed year", "hr", "POST", at("/v1/year-end-bonuses/twenty/compute"), nil, 400, nil},
+		{"bonuses of year 1999", "hr", "POST", at("/v1/year-end-bonuses/1999/compute"), nil, 400, nil},
 	}
+}
+
+// teamUsers lists the ids of the users of the team of the fixture's leader.
+func teamUsers(leader string) func(f *fixture) []string {
+	return func(f *fixture) []string {
+		us, _ := f.svc.ListUsers(context.Background(), domain.PrincipalOf(f.users[leader], ""))
+		return mapSlice(us, func(u domain.User) string { return u.ID })
+	}
+}
+
+// nextPolicy is the default policy as the next version, from the first day of next month.
+func nextPolicy(*fixture) any {
+	next := domain.MonthOf(domain.DateOf(time.Now())).Next().First()
+	p := domain.DefaultPolicy()
+	p.Version, p.EffectiveFrom, p.Note = 0, next, "access table"
+	return p
 }
 
 // brokenCredentialCases: every authenticated endpoint refuses every broken credential.
@@ -336,6 +404,12 @@ func brokenCredentialCases() []accessCase {
 		{"POST", at("/v1/rxdb/service_forms/push")},
 		{"GET", at("/v1/rxdb/service_forms/pull")},
 		{"GET", at("/v1/rxdb/service_forms/stream")},
+		{"GET", at("/v1/policy")},
+		{"GET", at("/v1/policy/history")},
+		{"PUT", at("/v1/policy")},
+		{"GET", at("/v1/months/2026-01")},
+		{"POST", at("/v1/months/2026-01/close")},
+		{"POST", at("/v1/year-end-bonuses/2026/compute")},
 	}
 	var cases []accessCase
 	for _, who := range []string{"disabled", "expired", "otherKey", "revoked", "reused", "none"} {

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -45,8 +44,8 @@ func (s *Server) rxdbRoutes() {
 // rxdbCollection is the :collection of the route: a synced or a server-computed collection.
 // Errors: not_found for any other name.
 func rxdbCollection(c *fiber.Ctx) (string, error) {
-	// A copy: Fiber's params point into the request buffer, which the next request on the
-	// connection overwrites, and the stream keeps the name after its handler has returned.
+	// A copy: Fiber hands its context, params included, to the next request once a handler has
+	// returned, and the stream keeps the name after that.
 	name := strings.Clone(c.Params("collection"))
 	if slices.Contains(domain.SyncedCollections(), name) || slices.Contains(domain.ComputedCollections(), name) {
 		return name, nil
@@ -63,10 +62,10 @@ type rxdbRow struct {
 
 // rxdbPush handles POST /v1/rxdb/:collection/push. Each row becomes one mutation
 // (rxdbMutation), all of them one sync.Engine.Push batch; the answer is RxDB's list of
-// conflicts: the server's current document of every row the engine did not apply as sent
-// (merged, conflict, rejected), so that RxDB's conflict handler takes it and converges.
-// Errors: 400 invalid for a body that is not an array of rows with a string newDocumentState.id;
-// 413 too_large above Limits().MaxBatch rows or MaxPushBytes.
+// conflicts (rxdbAnswer). Keys of a row other than assumedMasterState and newDocumentState are
+// ignored. Errors: 400 invalid for a body that is not an array of rows with a string
+// newDocumentState.id and a whole-number assumedMasterState.version; 413 too_large above
+// Limits().MaxBatch rows or MaxPushBytes.
 func (s *Server) rxdbPush(c *fiber.Ctx) error {
 	coll, err := rxdbCollection(c)
 	if err != nil {
@@ -76,8 +75,10 @@ func (s *Server) rxdbPush(c *fiber.Ctx) error {
 		return domain.Errorf(domain.CodeTooLarge, "a push body holds at most %d bytes", MaxPushBytes)
 	}
 	var rows []rxdbRow
-	if err := decodeJSON(c.Body(), &rows); err != nil {
-		return domain.Invalid("malformed RxDB push: "+err.Error(), nil)
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec.UseNumber() // numbers stay exact, for the diff and the mutation id
+	if err := dec.Decode(&rows); err != nil || dec.More() {
+		return domain.Invalid("malformed RxDB push: the body must be one JSON array of rows", nil)
 	}
 	if n := s.deps.Sync.Limits().MaxBatch; len(rows) > n {
 		return domain.Errorf(domain.CodeTooLarge, "a push holds at most %d rows, this one %d", n, len(rows))
@@ -88,39 +89,56 @@ func (s *Server) rxdbPush(c *fiber.Ctx) error {
 			return domain.Invalid("malformed RxDB push row", map[string]string{fmt.Sprintf("[%d]", i): err.Error()})
 		}
 	}
-	p := principalOf(c)
-	results, err := s.deps.Sync.Push(c.UserContext(), p, c.IP(), muts)
+	results, err := s.deps.Sync.Push(c.UserContext(), principalOf(c), c.IP(), muts)
 	if err != nil {
 		return err
 	}
-	conflicts := make([]map[string]any, 0)
+	answer, err := s.rxdbAnswer(c, coll, muts, results)
+	if err != nil {
+		return err
+	}
+	return c.JSON(answer)
+}
+
+// rxdbAnswer is the answer to a push: the server's current document (rxdbDoc) of every row the
+// engine did not apply as sent (merged, conflict, rejected), in row order, so that RxDB's
+// conflict handler takes it and converges; applied rows are left out. Rejected rows are logged
+// with their code and field names, never values (they may hold customer data).
+func (s *Server) rxdbAnswer(c *fiber.Ctx, coll string, muts []sync.Mutation, results []sync.Result) ([]map[string]any, error) {
+	docs := make([]map[string]any, len(results))
 	var lookup []string
 	for i, r := range results {
-		switch {
-		case r.Status == sync.StatusApplied:
+		if r.Status == sync.StatusApplied {
 			continue
-		case r.Status == sync.StatusRejected && r.Error != nil:
-			// Field names and codes only: values may hold customer data.
+		}
+		if r.Status == sync.StatusRejected && r.Error != nil {
 			s.cfg.Logger.Warn("rxdb push row rejected", slog.String("requestId", requestIDOf(c)),
 				slog.String("collection", coll), slog.String("code", r.Error.Code),
 				slog.Any("fields", slices.Sorted(maps.Keys(r.Error.Fields))))
 		}
 		if r.Record != nil {
-			conflicts = append(conflicts, rxdbDoc(muts[i].ID, r.Record, r.Record["deleted"] == true, false))
+			docs[i] = rxdbDoc(muts[i].ID, r.Record, r.Record["deleted"] == true, false)
 		} else {
 			lookup = append(lookup, muts[i].ID)
 		}
 	}
+	var current map[string]map[string]any
 	if len(lookup) > 0 {
-		docs, err := s.rxdbCurrent(c.UserContext(), p, coll, lookup)
-		if err != nil {
-			return err
-		}
-		for _, id := range lookup {
-			conflicts = append(conflicts, docs[id])
+		var err error
+		if current, err = s.rxdbCurrent(c.UserContext(), principalOf(c), coll, lookup); err != nil {
+			return nil, err
 		}
 	}
-	return c.JSON(conflicts)
+	answer := make([]map[string]any, 0, len(docs))
+	for i, r := range results {
+		switch {
+		case docs[i] != nil:
+			answer = append(answer, docs[i])
+		case r.Status != sync.StatusApplied:
+			answer = append(answer, current[muts[i].ID])
+		}
+	}
+	return answer, nil
 }
 
 // rxdbMutation maps one RxDB push row onto a mutation: baseVersion is assumedMasterState.version
@@ -210,28 +228,19 @@ func rxdbDoc(id string, record map[string]any, deleted, revoked bool) map[string
 // (rejected rows, and merged or conflicting ones answered again from the mutation log).
 func (s *Server) rxdbCurrent(ctx context.Context, p domain.Principal, collection string, ids []string) (map[string]map[string]any, error) {
 	docs := make(map[string]map[string]any, len(ids))
-	want := map[string]bool{}
 	for _, id := range ids {
-		want[id] = true
 		docs[id] = rxdbDoc(id, nil, true, true)
 	}
-	cursor, found := "", 0
-	for found < len(want) {
-		page, err := s.deps.Sync.PullCollection(ctx, p, collection, cursor, s.deps.Sync.Limits().MaxPullLimit)
-		if err != nil {
-			return nil, err
-		}
-		for _, ch := range page.Changes {
-			if want[ch.ID] {
-				want[ch.ID] = false
-				found++
-				docs[ch.ID] = rxdbDoc(ch.ID, ch.Record, ch.Deleted, ch.Revoked)
-			}
-		}
-		if !page.HasMore {
-			break
-		}
-		cursor = page.Cursor
+	keys := make([]sync.RecordKey, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, sync.RecordKey{Collection: collection, ID: id})
+	}
+	current, err := s.deps.Sync.Get(ctx, p, keys)
+	if err != nil {
+		return nil, err
+	}
+	for k, ch := range current {
+		docs[k.ID] = rxdbDoc(ch.ID, ch.Record, ch.Deleted, ch.Revoked)
 	}
 	return docs, nil
 }
@@ -295,52 +304,3 @@ func (s *Server) rxdbStream(c *fiber.Ctx) error {
 	return nil
 }
 
-// eventPoll returns the newest cursor to announce after cursor, and whether a change visible to
-// the caller lies between them.
-type eventPoll func(ctx context.Context, cursor string) (next string, changed bool, err error)
-
-// serveEvents answers with a Server-Sent Events stream: head first, then event(next) whenever
-// poll, called every StreamTiming.Poll from cursor on, reports a change, and a ": heartbeat"
-// comment every StreamTiming.Heartbeat. It holds no state but the cursor, so it works with
-// several server instances; it ends when the server shuts down or the client goes away. A
-// failed poll is retried at the next tick.
-func (s *Server) serveEvents(c *fiber.Ctx, cursor, head string, poll eventPoll, event func(cursor string) string) {
-	c.Set(fiber.HeaderContentType, "text/event-stream")
-	c.Set(fiber.HeaderCacheControl, "no-cache")
-	c.Set("X-Accel-Buffering", "no")
-	timing := s.cfg.Stream
-	ctx := s.shutdownCtx
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		tick := time.NewTicker(timing.Poll)
-		defer tick.Stop()
-		beat := time.NewTicker(timing.Heartbeat)
-		defer beat.Stop()
-		fmt.Fprint(w, head)
-		if w.Flush() != nil {
-			return
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-beat.C:
-				fmt.Fprint(w, ": heartbeat\n\n")
-			case <-tick.C:
-				qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				next, changed, err := poll(qctx, cursor)
-				cancel()
-				if err != nil || next == cursor {
-					continue
-				}
-				cursor = next
-				if !changed {
-					continue
-				}
-				fmt.Fprint(w, event(cursor))
-			}
-			if w.Flush() != nil {
-				return // the client went away
-			}
-		}
-	})
-}

@@ -18,8 +18,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/storetest"
@@ -390,6 +390,16 @@ func TestRxdbConflictReturnsTheServerDocument(t *testing.T) {
 				t.Fatalf("a rejected field was written: %v", got[0])
 			}
 		})
+	}
+	// Several rows: the applied one is left out, the others answer in row order (the rejected
+	// one needs a lookup, the conflicting one comes with its record). Phone B: phone A changed
+	// workDone last, and a device's own later edit is not a conflict.
+	got = f.push("phoneB", "service_forms",
+		row(nil, map[string]any{"id": "f7", "noSuchField": "x"}),
+		row(nil, map[string]any{"id": "f8", "workDone": "new"}),
+		row(d1, edit(d1, map[string]any{"workDone": "stale"})))
+	if len(got) != 2 || got[0]["id"] != "f7" || got[0]["_deleted"] != true || got[1]["id"] != "f1" || got[1]["workDone"] != "a" {
+		t.Fatalf("answer %v, want the f7 stub then f1", got)
 	}
 	if logs := f.logs.String(); !strings.Contains(logs, "rxdb push row rejected") || strings.Contains(logs, "secret") {
 		t.Fatalf("rejections not logged, or logged with values:\n%s", logs)

@@ -42,6 +42,7 @@ type SyncEngine interface {
 	Latest(ctx context.Context, p domain.Principal, cursor string) (string, bool, error)
 	PullCollection(ctx context.Context, p domain.Principal, collection, cursor string, limit int) (sync.Page, error)
 	LatestCollection(ctx context.Context, p domain.Principal, collection, cursor string) (string, bool, error)
+	Get(ctx context.Context, p domain.Principal, keys []sync.RecordKey) (map[sync.RecordKey]sync.Change, error)
 	Limits() sync.Limits
 }
 

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -167,43 +167,9 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	if _, _, err := s.deps.Sync.Latest(c.UserContext(), p, cursor); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "text/event-stream")
-	c.Set(fiber.HeaderCacheControl, "no-cache")
-	c.Set("X-Accel-Buffering", "no")
-	timing := s.cfg.Stream
-	ctx := s.shutdownCtx
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		poll := time.NewTicker(timing.Poll)
-		defer poll.Stop()
-		beat := time.NewTicker(timing.Heartbeat)
-		defer beat.Stop()
-		fmt.Fprint(w, "retry: 3000\n: connected\n\n")
-		if w.Flush() != nil {
-			return
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-beat.C:
-				fmt.Fprint(w, ": heartbeat\n\n")
-			case <-poll.C:
-				qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				next, changed, err := s.deps.Sync.Latest(qctx, p, cursor)
-				cancel()
-				if err != nil || next == cursor {
-					continue
-				}
-				cursor = next
-				if !changed {
-					continue
-				}
-				fmt.Fprintf(w, "id: %s\nevent: change\ndata: {\"cursor\":%q}\n\n", cursor, cursor)
-			}
-			if w.Flush() != nil {
-				return // the client went away
-			}
-		}
+	poll := func(ctx context.Context, cur string) (string, bool, error) { return s.deps.Sync.Latest(ctx, p, cur) }
+	s.serveEvents(c, strings.Clone(cursor), "retry: 3000\n: connected\n\n", poll, func(cur string) string {
+		return fmt.Sprintf("id: %s\nevent: change\ndata: {\"cursor\":%q}\n\n", cur, cur)
 	})
 	return nil
 }

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/url"
+	stdsync "sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -43,19 +45,34 @@ func serveHTTP(c *fiber.Ctx, ctx context.Context, h http.Handler) error {
 	}
 	c.Request().Header.VisitAll(func(k, v []byte) { r.Header.Add(string(k), string(v)) })
 	r.Header.Set(fiber.HeaderXRequestID, requestIDOf(c)) // tusd logs it
-	w := &responseWriter{c: c, header: http.Header{}}
+	w := &responseWriter{c: c, header: http.Header{}, conn: c.Context().Conn()}
 	h.ServeHTTP(w, r)
 	w.WriteHeader(http.StatusOK) // no-op when the handler wrote a status
+	w.end()
 	body.finish(c)
 	return nil
 }
 
 // responseWriter is an http.ResponseWriter over Fiber's response. It also implements the
-// deadline methods that http.ResponseController looks for, on the connection.
+// deadline methods that http.ResponseController looks for, on the connection: tusd calls them
+// from its own goroutines too (to stop a PATCH whose lock another request asks for), so they
+// touch only the connection, under a lock, and do nothing once the request has ended (the
+// connection may carry the next request by then).
 type responseWriter struct {
 	c      *fiber.Ctx
 	header http.Header
 	wrote  bool
+
+	mu    stdsync.Mutex
+	conn  net.Conn
+	ended bool
+}
+
+// end makes later deadline calls no-ops.
+func (w *responseWriter) end() {
+	w.mu.Lock()
+	w.ended = true
+	w.mu.Unlock()
 }
 
 func (w *responseWriter) Header() http.Header { return w.header }
@@ -87,16 +104,20 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 
 // SetReadDeadline sets the connection's read deadline (http.ResponseController).
 func (w *responseWriter) SetReadDeadline(t time.Time) error {
-	if conn := w.c.Context().Conn(); conn != nil {
-		return conn.SetReadDeadline(t)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended || w.conn == nil {
+		return nil
 	}
-	return nil
+	return w.conn.SetReadDeadline(t)
 }
 
 // SetWriteDeadline sets the connection's write deadline (http.ResponseController).
 func (w *responseWriter) SetWriteDeadline(t time.Time) error {
-	if conn := w.c.Context().Conn(); conn != nil {
-		return conn.SetWriteDeadline(t)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended || w.conn == nil {
+		return nil
 	}
-	return nil
+	return w.conn.SetWriteDeadline(t)
 }

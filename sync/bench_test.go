@@ -4,10 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,7 +116,7 @@ func benchRawModels(forms []benchForm, batch int) [][]mongo.WriteModel {
 			seq++
 			doc := bson.D{{Key: "_id", Value: f.id}, {Key: "owner", Value: benchTech.UserID},
 				{Key: "team", Value: benchTech.TeamID}, {Key: "seq", Value: seq}, {Key: "updatedAt", Value: now}}
-			for _, k := range slices.Sorted(mapsKeys(f.fields)) {
+			for _, k := range slices.Sorted(maps.Keys(f.fields)) {
 				doc = append(doc, bson.E{Key: k, Value: f.fields[k]})
 			}
 			models[i] = mongo.NewInsertOneModel().SetDocument(doc)
@@ -123,16 +124,6 @@ func benchRawModels(forms []benchForm, batch int) [][]mongo.WriteModel {
 		out = append(out, models)
 	}
 	return out
-}
-
-func mapsKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // benchEnv is one fresh database with the engine wired as the server wires it (without the
@@ -338,102 +329,119 @@ func pageSize(limit int) int {
 	return limit
 }
 
-// benchRates is one run of TestSyncBenchReport, in mutations or documents per second.
-type benchRates struct {
-	push, rawPush           float64
-	pull100, rawFind100     float64
-	pullDefault, rawFindDef float64
+// benchPair is one comparison of TestSyncBenchReport: the engine and the raw driver doing the
+// same work on the same database. Each returns how many items it handled.
+type benchPair struct {
+	name        string
+	engine, raw func(context.Context) (int, error)
 }
+
+// benchRate is items per second of wall-clock time and per second of this process's CPU time
+// (user+sys; the embedded FerretDB runs in-process, so it is counted), which other processes on
+// the machine disturb far less than the wall clock.
+type benchRate struct{ wall, cpu float64 }
 
 // TestSyncBenchReport is not a timed test: it measures the engine and the raw driver in the same
 // run (FIELDSYNC_BENCH_RUNS runs, default 3, of FIELDSYNC_BENCH_N forms, default 10,000), prints
 // the rates and ratios, and fails only when an operation fails. FIELDSYNC_BENCH_PULL=0 measures
 // the pushes only. Skipped unless -bench-report or FIELDSYNC_BENCH=1.
+//
+// Output, for scripts/bench-sync: one "BENCH run=..." line per run and comparison, then per
+// comparison "BENCH summary <name> engine=<median>/s raw=<median>/s ratio=<median> [min max]
+// cpu: engine=<median>/s raw=<median>/s ratio=<median> [min max] runs=<n>" (medians over runs).
 func TestSyncBenchReport(t *testing.T) {
 	if !*benchReport && os.Getenv("FIELDSYNC_BENCH") != "1" {
 		t.Skip("benchmark report: run with -bench-report or FIELDSYNC_BENCH=1")
 	}
 	runs := envInt("FIELDSYNC_BENCH_RUNS", 3)
 	forms := newBenchForms(benchForms)
-	var all []benchRates
+	fmt.Printf("BENCH start n=%d batch=%d runs=%d\n", len(forms), benchBatch, runs)
+	results := map[string][][2]benchRate{} // comparison name -> per run {engine, raw}
+	var names []string
 	for r := range runs {
 		t.Run("run"+strconv.Itoa(r+1), func(t *testing.T) {
-			rates := benchRun(t, forms, r%2 == 1)
-			all = append(all, rates)
-			fmt.Printf("BENCH run=%d n=%d push=%.0f raw_push=%.0f push_ratio=%.3f\n", r+1, len(forms),
-				rates.push, rates.rawPush, rates.push/rates.rawPush)
-			if rates.pull100 > 0 {
-				fmt.Printf("BENCH run=%d n=%d pull100=%.0f raw_find100=%.0f pull100_ratio=%.3f pull%d=%.0f raw_find%d=%.0f pull%d_ratio=%.3f\n",
-					r+1, len(forms), rates.pull100, rates.rawFind100, rates.pull100/rates.rawFind100,
-					pageSize(0), rates.pullDefault, pageSize(0), rates.rawFindDef, pageSize(0), rates.pullDefault/rates.rawFindDef)
+			env := newBenchEnv(t, false)
+			for _, p := range benchPairs(env, forms) {
+				if !slices.Contains(names, p.name) {
+					names = append(names, p.name)
+				}
+				var eng, raw benchRate
+				// Alternate which side goes first, so that drift within a run favours neither.
+				if r%2 == 0 {
+					eng, raw = measure(t, p.name, len(forms), p.engine), measure(t, p.name+" raw", len(forms), p.raw)
+				} else {
+					raw, eng = measure(t, p.name+" raw", len(forms), p.raw), measure(t, p.name, len(forms), p.engine)
+				}
+				results[p.name] = append(results[p.name], [2]benchRate{eng, raw})
+				fmt.Printf("BENCH run=%d %-8s engine=%.0f/s raw=%.0f/s ratio=%.3f cpu: engine=%.0f/s raw=%.0f/s ratio=%.3f\n",
+					r+1, p.name, eng.wall, raw.wall, eng.wall/raw.wall, eng.cpu, raw.cpu, eng.cpu/raw.cpu)
 			}
 		})
 	}
-	summary := func(name string, f func(benchRates) float64) {
-		var v []float64
-		for _, r := range all {
-			if x := f(r); x > 0 && !math.IsNaN(x) {
-				v = append(v, x)
-			}
+	for _, name := range names {
+		var engine, raw, ratio, engineCPU, rawCPU, cpuRatio []float64
+		for _, x := range results[name] {
+			engine, raw, ratio = append(engine, x[0].wall), append(raw, x[1].wall), append(ratio, x[0].wall/x[1].wall)
+			engineCPU, rawCPU = append(engineCPU, x[0].cpu), append(rawCPU, x[1].cpu)
+			cpuRatio = append(cpuRatio, x[0].cpu/x[1].cpu)
 		}
-		if len(v) == 0 {
-			return
-		}
-		slices.Sort(v)
-		fmt.Printf("BENCH summary %-24s median=%-10.3f min=%-10.3f max=%-10.3f runs=%d\n", name, v[len(v)/2], v[0], v[len(v)-1], len(v))
+		fmt.Printf("BENCH summary %-8s engine=%.0f/s raw=%.0f/s ratio=%.3f [%.3f %.3f] "+
+			"cpu: engine=%.0f/s raw=%.0f/s ratio=%.3f [%.3f %.3f] runs=%d\n",
+			name, median(engine), median(raw), median(ratio), slices.Min(ratio), slices.Max(ratio),
+			median(engineCPU), median(rawCPU), median(cpuRatio), slices.Min(cpuRatio), slices.Max(cpuRatio), len(ratio))
 	}
-	summary("push/s engine", func(r benchRates) float64 { return r.push })
-	summary("push/s raw", func(r benchRates) float64 { return r.rawPush })
-	summary("push ratio", func(r benchRates) float64 { return r.push / r.rawPush })
-	summary("pull/s engine (100)", func(r benchRates) float64 { return r.pull100 })
-	summary("pull/s raw (100)", func(r benchRates) float64 { return r.rawFind100 })
-	summary("pull ratio (100)", func(r benchRates) float64 { return r.pull100 / r.rawFind100 })
-	summary("pull/s engine (default)", func(r benchRates) float64 { return r.pullDefault })
-	summary("pull/s raw (default)", func(r benchRates) float64 { return r.rawFindDef })
-	summary("pull ratio (default)", func(r benchRates) float64 { return r.pullDefault / r.rawFindDef })
 }
 
-// benchRun pushes forms through the engine and the raw driver into one fresh database (raw
-// first when rawFirst, so that drift over a run does not favour one side), then pulls both.
-func benchRun(t *testing.T, forms []benchForm, rawFirst bool) benchRates {
-	env := newBenchEnv(t, false)
-	ctx := context.Background()
-	rate := func(what string, n int, f func() error) float64 {
-		start := time.Now()
-		if err := f(); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return float64(n) / time.Since(start).Seconds()
-	}
-	count := func(f func() (int, error)) func() error {
-		return func() error {
-			n, err := f()
-			if err == nil && n != len(forms) {
-				err = fmt.Errorf("read %d of %d", n, len(forms))
-			}
-			return err
-		}
-	}
-	var r benchRates
-	engine := func() {
-		r.push = rate("push", len(forms), func() error { return env.pushAll(ctx, benchMutations(forms, benchBatch)) })
-	}
-	raw := func() {
-		r.rawPush = rate("raw bulk write", len(forms), func() error { return env.writeRaw(ctx, benchRawModels(forms, benchBatch)) })
-	}
-	if rawFirst {
-		raw()
-		engine()
-	} else {
-		engine()
-		raw()
-	}
+// benchPairs are the comparisons of one run, in order: the pushes fill the database that the
+// pulls then read.
+func benchPairs(env *benchEnv, forms []benchForm) []benchPair {
+	pairs := []benchPair{{name: "push",
+		engine: func(ctx context.Context) (int, error) {
+			return len(forms), env.pushAll(ctx, benchMutations(forms, benchBatch))
+		},
+		raw: func(ctx context.Context) (int, error) {
+			return len(forms), env.writeRaw(ctx, benchRawModels(forms, benchBatch))
+		}}}
 	if os.Getenv("FIELDSYNC_BENCH_PULL") == "0" {
-		return r
+		return pairs
 	}
-	r.pull100 = rate("pull 100", len(forms), count(func() (int, error) { return env.pullAll(ctx, 100) }))
-	r.rawFind100 = rate("raw find 100", len(forms), count(func() (int, error) { return env.findRaw(ctx, 100) }))
-	r.pullDefault = rate("pull default", len(forms), count(func() (int, error) { return env.pullAll(ctx, 0) }))
-	r.rawFindDef = rate("raw find default", len(forms), count(func() (int, error) { return env.findRaw(ctx, pageSize(0)) }))
-	return r
+	for _, limit := range []int{100, 0} {
+		pairs = append(pairs, benchPair{name: "pull" + strconv.Itoa(pageSize(limit)),
+			engine: func(ctx context.Context) (int, error) { return env.pullAll(ctx, limit) },
+			raw:    func(ctx context.Context) (int, error) { return env.findRaw(ctx, pageSize(limit)) }})
+	}
+	return pairs
+}
+
+// measure runs f once and returns its rate; it fails the test when f fails or handles other
+// than want items.
+func measure(t *testing.T, what string, want int, f func(context.Context) (int, error)) benchRate {
+	t.Helper()
+	cpu0, start := cpuTime(), time.Now()
+	n, err := f(context.Background())
+	wall, cpu := time.Since(start), cpuTime()-cpu0
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if n != want {
+		t.Fatalf("%s: %d items, want %d", what, n, want)
+	}
+	return benchRate{wall: float64(n) / wall.Seconds(), cpu: float64(n) / cpu.Seconds()}
+}
+
+// cpuTime is the user+sys CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

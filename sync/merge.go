@@ -35,7 +35,9 @@ import (
 //  6. Upsert, per field of m, in sorted order: a value equal to the server's (EqualValues;
 //     absent reads as null) is no change and never a conflict. A different value conflicts if
 //     the record is locked or if the field changed after BaseVersion (its field version >
-//     BaseVersion); otherwise it is applied and its field version becomes the new version.
+//     BaseVersion) by another writer (a device's own later edit of a field it changed last is
+//     not a conflict with itself); otherwise it is applied and its field version becomes the new
+//     version.
 //     Resolution is per field: the non-conflicting fields of a conflicting mutation ARE applied.
 //  7. Upsert on a tombstone deleted after BaseVersion (the device never saw the delete): the
 //     update wins over the concurrent delete, the record is restored with rule 6 applied to it
@@ -112,7 +114,7 @@ func upsert(cur *State, m Mutation, locked bool) Decision {
 			sv, cv := cur.Fields[f], m.Fields[f]
 			switch {
 			case EqualValues(sv, cv):
-			case locked || cur.fieldVersion(f) > m.BaseVersion:
+			case locked || (cur.fieldVersion(f) > m.BaseVersion && !ownWrite(cur, f, m.Writer)):
 				conflicts = append(conflicts, FieldConflict{Field: f, ServerValue: sv, ClientValue: cv})
 			default:
 				changed = append(changed, f)
@@ -159,13 +161,16 @@ func upsert(cur *State, m Mutation, locked bool) Decision {
 		if next.Fields == nil {
 			next.Fields = map[string]any{}
 		}
+		next.FieldWriters = map[string]string{}
 		for f := range m.Fields {
 			next.FieldVersions[f] = version
+			setWriter(next, f, m.Writer)
 		}
 	} else {
 		for _, f := range changed {
 			next.Fields[f] = m.Fields[f]
 			next.FieldVersions[f] = version
+			setWriter(next, f, m.Writer)
 		}
 	}
 
@@ -177,6 +182,22 @@ func upsert(cur *State, m Mutation, locked bool) Decision {
 		status = StatusApplied
 	}
 	return Decision{Status: status, Next: next, Changed: changed, Conflicts: conflicts}
+}
+
+// ownWrite reports whether field f's latest change on the server came from writer itself: a
+// device's own later edit of a field it wrote is never a conflict with itself (its edits are
+// ordered on the device), even when it was sent before the device learned the new version.
+func ownWrite(cur *State, f, writer string) bool {
+	return writer != "" && cur.FieldWriters[f] == writer
+}
+
+// setWriter records who changed field f last ("" forgets it).
+func setWriter(s *State, f, writer string) {
+	if writer == "" {
+		delete(s.FieldWriters, f)
+		return
+	}
+	s.FieldWriters[f] = writer
 }
 
 // recreated lists, sorted, the fields whose value changes when a tombstone is replaced by sent.

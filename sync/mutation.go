@@ -42,6 +42,10 @@ const (
 // ClientTime is when the device made the change; Merge does not use it (it is kept for the
 // conflict log and for audit), so clock skew between phones never decides a conflict.
 type Mutation struct {
+	// Writer identifies the device that made the change (the engine sets it from the caller's
+	// user and device; "" for unknown). A field whose latest change came from the same writer is
+	// never a conflict with it: see ownWrite in merge.go.
+	Writer      string
 	MutationID  string
 	Collection  string
 	ID          string
@@ -138,6 +142,7 @@ type State struct {
 	Version        int64
 	Fields         map[string]any
 	FieldVersions  map[string]int64
+	FieldWriters   map[string]string // the Writer of each field's latest change (see Mutation.Writer)
 	Deleted        bool
 	DeletedVersion int64
 }
@@ -156,6 +161,10 @@ func (s *State) Clone() *State {
 	c.FieldVersions = maps.Clone(s.FieldVersions)
 	if c.FieldVersions == nil {
 		c.FieldVersions = map[string]int64{}
+	}
+	c.FieldWriters = maps.Clone(s.FieldWriters)
+	if c.FieldWriters == nil {
+		c.FieldWriters = map[string]string{}
 	}
 	return &c
 }

@@ -145,3 +145,24 @@ func (e *Engine) LatestCollection(ctx context.Context, p domain.Principal, colle
 	}
 	return encodeCursor(e.cursorKey, p.UserID, h.Stable), len(recs) > 0, nil
 }
+
+// Get returns the current state of the records of keys as p sees them, keyed by id, in the
+// shape of a pull change: a record p may see (tombstones included), or a revoked marker for one
+// p could see before. Records p never could see are absent, as are missing ones.
+func (e *Engine) Get(ctx context.Context, p domain.Principal, keys []RecordKey) (map[RecordKey]Change, error) {
+	recs, err := e.records.GetMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	tokens := e.rules.Tokens(p)
+	out := make(map[RecordKey]Change, len(recs))
+	for k, rec := range recs {
+		seen := func(list []string) bool {
+			return slices.ContainsFunc(tokens, func(t string) bool { return slices.Contains(list, t) })
+		}
+		if seen(rec.Audience) || seen(rec.Revoked) {
+			out[k] = e.change(p, tokens, rec)
+		}
+	}
+	return out, nil
+}

@@ -258,6 +258,7 @@ func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cu
 	if cur != nil {
 		st, locked = &cur.State, e.rules.Locked(cur)
 	}
+	m.Writer = p.UserID + "/" + p.DeviceID
 	d := Merge(st, m, locked)
 	if d.Status == StatusRejected {
 		return rejected(m.MutationID, d.Err), cur, false

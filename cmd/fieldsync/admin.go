@@ -50,7 +50,8 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 		return errors.New("admin: name a command")
 	}
 	for _, a := range args {
-		if name := strings.TrimLeft(a, "-"); strings.HasPrefix(a, "-") && strings.HasPrefix(name, "password") {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "password" || name == "pass" || name == "pw") {
 			return fmt.Errorf("admin: passwords are never given as arguments: use the first line of stdin or %s", adminPasswordEnv)
 		}
 	}

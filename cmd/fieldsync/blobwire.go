@@ -29,6 +29,7 @@ func (a *app) startPhotos(ctx context.Context) (*server.Uploads, error) {
 		Objects: s3objects.New(a.objects),
 		Meta:    mongostore.NewBlobs(a.store),
 		Records: mongostore.NewRecords(a.store),
+		Claims:  mongostore.NewUploadLocks(a.store),
 		Engine:  a.engine,
 		Logger:  a.log,
 	})

@@ -82,10 +82,15 @@ func get(t *testing.T, url string) (int, map[string]any) {
 	return resp.StatusCode, body
 }
 
-func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
+// call sends a JSON request (body nil: none) with a bearer token (empty: none) and decodes the answer.
+func call(t *testing.T, method, url, token string, body any) (int, map[string]any) {
 	t.Helper()
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(raw))
+	var r io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, url, r)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -100,23 +105,9 @@ func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-func getAuth(t *testing.T, url, token string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
 func login(t *testing.T, addr, username, password string) string {
 	t.Helper()
-	status, body := postJSON(t, "http://"+addr+"/v1/auth/login", "", map[string]any{
+	status, body := call(t, http.MethodPost, "http://"+addr+"/v1/auth/login", "", map[string]any{
 		"username": username, "password": password, "deviceId": "phone-" + username, "deviceName": "test phone"})
 	if status != 200 {
 		t.Fatalf("login %s: %d %v", username, status, body)
@@ -141,7 +132,7 @@ func TestEmbeddedServerKeepsDataAcrossRestarts(t *testing.T) {
 
 	addr, stop := startServe(t, env)
 	token := login(t, addr, "li.ming", "a long enough password")
-	status, body := postJSON(t, "http://"+addr+"/v1/sync/push", token, map[string]any{"mutations": []any{map[string]any{
+	status, body := call(t, http.MethodPost, "http://"+addr+"/v1/sync/push", token, map[string]any{"mutations": []any{map[string]any{
 		"mutationId": "m-1", "collection": "service_forms", "id": "form-1", "op": "upsert", "baseVersion": 0,
 		"fields": map[string]any{"workDone": "换压缩机", "feeCollectedFen": 12000}, "clientTime": "2026-11-02T09:00:00+08:00"}}})
 	if status != 200 || body["results"].([]any)[0].(map[string]any)["status"] != "applied" {
@@ -154,12 +145,17 @@ func TestEmbeddedServerKeepsDataAcrossRestarts(t *testing.T) {
 
 	addr, _ = startServe(t, env)
 	token = login(t, addr, "li.ming", "a long enough password")
-	status, body = getAuth(t, "http://"+addr+"/v1/sync/pull", token)
+	status, body = call(t, http.MethodGet, "http://"+addr+"/v1/sync/pull", token, nil)
 	changes, _ := body["changes"].([]any)
-	if status != 200 || len(changes) != 1 {
+	var rec map[string]any
+	for _, c := range changes {
+		if ch := c.(map[string]any); ch["collection"] == "service_forms" && ch["id"] == "form-1" {
+			rec = ch["record"].(map[string]any)
+		}
+	}
+	if status != 200 || rec == nil {
 		t.Fatalf("pull after restart: %d %v", status, body)
 	}
-	rec := changes[0].(map[string]any)["record"].(map[string]any)
 	if rec["workDone"] != "换压缩机" || rec["feeCollectedFen"] != float64(12000) {
 		t.Fatalf("record after restart: %v", rec)
 	}

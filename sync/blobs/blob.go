@@ -143,6 +143,15 @@ type Records interface {
 	SharedPhotos(ctx context.Context, collections []string) (map[string][]sync.RecordKey, error)
 }
 
+// Claims are exclusive, expiring claims shared by every server instance
+// (sync/mongostore.UploadLocks): whoever writes to a photo's address, or removes it, holds the
+// claim on the photo's hash for that time.
+type Claims interface {
+	// Claim takes the claim named name and returns its release. With wait it waits while
+	// somebody else holds it (until ctx ends); without, it reports false at once.
+	Claim(ctx context.Context, name string, wait bool) (release func(), ok bool, err error)
+}
+
 // Refresher derives records again and writes those whose derived state changed
 // (sync.Engine.Refresh), so that the next pull delivers them.
 type Refresher interface {

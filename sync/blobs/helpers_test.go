@@ -52,6 +52,7 @@ func newEnv(t *testing.T, st *objectstore.Store) *env {
 	policy := domain.DefaultPolicy()
 	policy.MaxPhotoBytes = testLimit
 	e.svc = blobs.New(blobs.Config{Objects: e.objects, Meta: e.meta, Records: e.records, Engine: e.engine,
+		Claims: mongostore.NewUploadLocks(store),
 		Policy: func() domain.Policy { return policy }, Logger: storetest.Logger(), Now: func() time.Time { return e.now }})
 	return e
 }

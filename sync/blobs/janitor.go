@@ -75,8 +75,10 @@ func (s *Service) sweepOrphans(ctx context.Context, now time.Time, rep *SweepRep
 				rep.Kept++
 				err = s.cfg.Meta.MarkReferenced(ctx, b.Hash, now)
 			} else {
-				rep.Orphans++
-				err = s.remove(ctx, b.Hash)
+				var removed bool
+				if removed, err = s.remove(ctx, b.Hash); removed {
+					rep.Orphans++
+				}
 			}
 			if err != nil {
 				return err
@@ -89,10 +91,20 @@ func (s *Service) sweepOrphans(ctx context.Context, now time.Time, rep *SweepRep
 	}
 }
 
-// remove deletes the photo h: its metadata first (so that nobody is told it exists), then the
-// original and its thumbnails. A crash in between leaves objects without metadata, which a new
-// upload of the same photo overwrites.
-func (s *Service) remove(ctx context.Context, h string) error {
+// remove deletes the photo h, under its claim (an upload of the same photo in progress keeps it
+// for the next sweep): its metadata first (so that nobody is told it exists), then the original
+// and its thumbnails. A crash in between leaves objects without metadata, which a new upload of
+// the same photo overwrites. It reports whether it removed the photo.
+func (s *Service) remove(ctx context.Context, h string) (bool, error) {
+	release, claimed, err := s.claim(ctx, h, false)
+	if err != nil || (!claimed && s.cfg.Claims != nil) {
+		return false, err
+	}
+	defer release()
+	return true, s.removeClaimed(ctx, h)
+}
+
+func (s *Service) removeClaimed(ctx context.Context, h string) error {
 	if err := s.cfg.Meta.Delete(ctx, h); err != nil {
 		return err
 	}

@@ -29,6 +29,10 @@ type Config struct {
 	Objects Objects
 	Meta    Meta
 	Records Records
+	// Claims serialize the writers of one photo's address across instances. With them an upload
+	// streams straight to its address when nobody else uploads the same photo (one write); nil,
+	// or a concurrent upload of the same photo, goes through a temporary object and a copy.
+	Claims Claims
 	// Engine re-derives the records that refer to a photo when it arrives (photosPending); nil
 	// skips it.
 	Engine Refresher
@@ -98,9 +102,12 @@ func (s *Service) Missing(ctx context.Context, hashes []string) ([]string, error
 // length in bytes, or -1 when unknown. It reports whether the photo is new (false: the server
 // had it already, and body was not read at all).
 //
-// The bytes stream into a temporary object while they are hashed and counted; the first bytes
-// decide the type. Only when the hash matches h is the object copied to its address; the
-// temporary object is removed either way. Then the records waiting for the photo are refreshed.
+// The bytes stream into object storage while they are hashed and counted; the first bytes
+// decide the type. The upload holding the photo's claim (Config.Claims) streams straight to the
+// address; another upload of the same photo meanwhile streams to a temporary object that is
+// copied there (under the claim) only when its hash matches. An object whose bytes do not match
+// h is deleted: no photo exists until its metadata does, and only verified bytes get metadata.
+// Then the records waiting for the photo are refreshed.
 //
 // Errors (nothing is kept after any of them): invalid when h is malformed (Fields "sha256":
 // "sha256"), the bytes hash to something else ("sha256": "hash_mismatch") or the body ended
@@ -129,18 +136,41 @@ func (s *Service) Put(ctx context.Context, p domain.Principal, h string, body io
 	if err != nil {
 		return Blob{}, false, err
 	}
-	temp := TempPrefix + uuid.NewString()
-	defer s.deleteQuietly(ctx, temp)
+	release, claimed, err := s.claim(ctx, h, false)
+	if err != nil {
+		return Blob{}, false, err
+	}
+	defer release()
+	key := OriginalKey(h)
+	if !claimed {
+		key = TempPrefix + uuid.NewString()
+		defer s.deleteQuietly(ctx, key)
+	}
 	if size < 0 {
 		size = -1
 	}
-	if err := s.cfg.Objects.Put(ctx, temp, io.MultiReader(bytes.NewReader(head), in), size, contentType); err != nil {
-		return Blob{}, false, in.readErr(limit, err)
+	err = s.cfg.Objects.Put(ctx, key, io.MultiReader(bytes.NewReader(head), in), size, contentType)
+	if err == nil {
+		err = checkHash(h, in.hash())
+	} else {
+		err = in.readErr(limit, err)
 	}
-	if err := checkHash(h, in.hash()); err != nil {
+	if err != nil {
+		if claimed {
+			s.deleteQuietly(ctx, key) // unverified bytes at the address: no metadata, never served
+		}
 		return Blob{}, false, err
 	}
-	return s.commit(ctx, p, h, temp, in.n, contentType, gpsOf(contentType, in.prefixReader()))
+	return s.commit(ctx, p, h, key, claimed, in.n, contentType, gpsOf(contentType, in.prefixReader()))
+}
+
+// claim takes the claim on the address of h (see Config.Claims); without Claims it reports not
+// claimed, and a release that does nothing.
+func (s *Service) claim(ctx context.Context, h string, wait bool) (func(), bool, error) {
+	if s.cfg.Claims == nil {
+		return func() {}, false, nil
+	}
+	return s.cfg.Claims.Claim(ctx, "blob/"+h, wait)
 }
 
 // Adopt makes the finished upload stored under key (a tus upload) the photo h of p, after the
@@ -180,15 +210,28 @@ func (s *Service) Adopt(ctx context.Context, p domain.Principal, h, key string) 
 	if err := checkHash(h, in.hash()); err != nil {
 		return Blob{}, false, err
 	}
-	return s.commit(ctx, p, h, key, in.n, contentType, gpsOf(contentType, in.prefixReader()))
+	return s.commit(ctx, p, h, key, false, in.n, contentType, gpsOf(contentType, in.prefixReader()))
 }
 
-// commit copies the verified object src to the address of h, records its metadata and refreshes
-// the records that wait for it. Of two uploads of the same photo finishing together, both copy
-// the same bytes and one inserts the metadata; the other answers "not new".
-func (s *Service) commit(ctx context.Context, p domain.Principal, h, src string, size int64, contentType string, gps *GPS) (Blob, bool, error) {
-	if err := s.cfg.Objects.Copy(ctx, src, OriginalKey(h)); err != nil {
-		return Blob{}, false, err
+// commit makes the verified object src the photo h: unless it is already at the address (atAddress:
+// written there under the claim), it takes the claim and copies it there — unless a concurrent
+// upload of the same photo finished meanwhile. Then it records the metadata and refreshes the
+// records that wait for the photo.
+func (s *Service) commit(ctx context.Context, p domain.Principal, h, src string, atAddress bool, size int64, contentType string, gps *GPS) (Blob, bool, error) {
+	if !atAddress {
+		release, _, err := s.claim(ctx, h, true)
+		if err != nil {
+			return Blob{}, false, err
+		}
+		defer release()
+		if b, err := s.cfg.Meta.Get(ctx, h); err == nil {
+			return b, false, nil
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return Blob{}, false, err
+		}
+		if err := s.cfg.Objects.Copy(ctx, src, OriginalKey(h)); err != nil {
+			return Blob{}, false, err
+		}
 	}
 	now := s.cfg.Now().UTC()
 	b := Blob{Hash: h, Size: size, ContentType: contentType, Uploader: p.UserID, Team: p.TeamID,

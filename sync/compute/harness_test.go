@@ -23,7 +23,7 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
 // rig is the real engine and the rules engine on a fresh embedded database, with two teams: A
@@ -90,10 +90,22 @@ func (r *rig) user(name string, role domain.Role, team string, extra domain.User
 }
 
 // worker returns a new worker on the rig's database (each is what one server instance runs).
-func (r *rig) worker() *compute.Worker {
+func (r *rig) worker() *compute.Worker { return r.workerOn(r.state) }
+
+// workerOn returns a new worker keeping its state in store.
+func (r *rig) workerOn(store compute.Store) *compute.Worker {
 	return compute.New(compute.Config{Records: r.records, Sequencer: mongostore.NewSequencer(r.store, time.Now),
-		Writer: r.engine, Store: r.state, Policies: r.policies, Users: r.accounts, Now: r.clock.Now})
+		Writer: r.engine, Store: store, Policies: r.policies, Users: r.accounts, Now: r.clock.Now})
 }
+
+// noLease is the rig's state store with a lease that every worker always gets: what two
+// instances do when the lease fails them (a pause longer than its lifetime).
+type noLease struct{ *mongostore.Compute }
+
+func (noLease) AcquireLease(context.Context, string, time.Time, time.Duration) (bool, error) {
+	return true, nil
+}
+func (noLease) ReleaseLease(context.Context, string) error { return nil }
 
 // runAt runs one pass of w at now (the clock too).
 func (r *rig) runAt(w *compute.Worker, now time.Time) {
@@ -160,11 +172,10 @@ func (r *rig) assessment(p domain.Principal, tech domain.Principal, m string) ma
 	return r.pull(p, domain.CollAssessments)[compute.AssessmentID(tech.UserID, month)]
 }
 
-// missed returns tech's missed-weekly-report incidents as the admin sees them (live ones).
-func (r *rig) missed(tech domain.Principal) map[string]map[string]any {
-	r.t.Helper()
+// missedOf returns tech's missed-weekly-report incidents among pulled incidents.
+func missedOf(incidents map[string]map[string]any, tech domain.Principal) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for id, rec := range r.pull(compute.ServerPrincipal, domain.CollIncidents) {
+	for id, rec := range incidents {
 		if rec["type"] == domain.IncidentMissedWeeklyReport && rec["technicianId"] == tech.UserID {
 			out[id] = rec
 		}

@@ -141,11 +141,6 @@ func userOfToken(tok string) (user, team string, ok bool) {
 	return rest[:at], rest[at+1:], true
 }
 
-// technicianTokens are the tokens a technician of team reads with: their own records.
-func technicianTokens(team, tech string) []string {
-	return domain.Principal{UserID: tech, Role: domain.RoleTechnician, TeamID: team}.Tokens()
-}
-
 // teamTokens are the tokens of team's leader: every record of the team.
 func teamTokens(team string) []string {
 	return domain.Principal{UserID: ServerPrincipal.UserID, Role: domain.RoleLeader, TeamID: team}.Tokens()

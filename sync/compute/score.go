@@ -123,10 +123,16 @@ func (w *Worker) rescore(ctx context.Context, h domain.PolicyHistory, users []do
 		return err
 	}
 	closed := indexClosed(closes)
-	keys := slices.SortedFunc(maps.Keys(affected), func(a, b tech) int { return strings.Compare(a.team+"/"+a.id, b.team+"/"+b.id) })
+	byTeam := map[string]map[string]bool{} // team → technician → active
+	for t := range affected {
+		if byTeam[t.team] == nil {
+			byTeam[t.team] = map[string]bool{}
+		}
+		byTeam[t.team][t.id] = active[t]
+	}
 	var writes []sync.ServerWrite
-	for _, t := range keys {
-		ws, err := w.scoreTechnician(ctx, h, t, active[t], closed[t.team], month)
+	for _, team := range slices.Sorted(maps.Keys(byTeam)) {
+		ws, err := w.scoreTeam(ctx, h, team, byTeam[team], closed[team], month)
 		if err != nil {
 			return err
 		}
@@ -140,52 +146,59 @@ func (w *Worker) rescore(ctx context.Context, h domain.PolicyHistory, users []do
 	return nil
 }
 
-// scoreTechnician computes every open month of t that has an assessment or an incident, and the
-// current month when t is an active technician (R4 under each month's own policy, R5
-// placement). Closed months are never rewritten here.
-func (w *Worker) scoreTechnician(ctx context.Context, h domain.PolicyHistory, t tech, active bool, ci closedIndex, current domain.Month) ([]sync.ServerWrite, error) {
-	tokens := technicianTokens(t.team, t.id)
+// scoreTeam computes, for each of team's technicians in techs, every open month that has an
+// assessment or an incident, and the current month when the technician is active (R4 under each
+// month's own policy, R5 placement). Closed months are never rewritten here. The team's
+// incidents and assessments are read once for all its technicians.
+func (w *Worker) scoreTeam(ctx context.Context, h domain.PolicyHistory, team string, techs map[string]bool, ci closedIndex, current domain.Month) ([]sync.ServerWrite, error) {
+	tokens := teamTokens(team)
 	recs, err := w.readAll(ctx, tokens, domain.CollIncidents)
 	if err != nil {
 		return nil, err
 	}
-	incidents, ignored := ci.incidents(h, recs)
 	existing, err := w.readAll(ctx, tokens, domain.CollAssessments)
 	if err != nil {
 		return nil, err
 	}
-	months := map[domain.Month]bool{}
-	if active {
-		months[current] = true
-	}
-	for _, rec := range existing {
-		if m, err := domain.ParseMonth(text(rec.Fields["month"])); err == nil && !m.IsZero() && rec.Fields["state"] != StateClosed {
-			months[m] = true
-		}
-	}
-	for _, inc := range incidents {
-		months[inc.CountsIn] = true
-	}
-	for m := range ignored {
-		if !m.IsZero() {
-			months[m] = true
-		}
-	}
 	var writes []sync.ServerWrite
-	for _, m := range slices.SortedFunc(maps.Keys(months), domain.Month.Compare) {
-		if _, isClosed := ci[m]; isClosed {
-			continue
+	for _, id := range slices.Sorted(maps.Keys(techs)) {
+		mine := slices.DeleteFunc(slices.Clone(recs), func(rec *sync.Record) bool {
+			return !strings.EqualFold(text(rec.Fields["technicianId"]), id)
+		})
+		incidents, ignored := ci.incidents(h, mine)
+		months := map[domain.Month]bool{}
+		if techs[id] {
+			months[current] = true
 		}
-		s, err := domain.ScoreMonth(h, m, t.id, incidents)
-		if err != nil {
-			continue // no policy in force that month: nothing to score it by
+		for _, rec := range existing {
+			m, err := domain.ParseMonth(text(rec.Fields["month"]))
+			if err == nil && !m.IsZero() && rec.Owner == id && rec.Fields["state"] != StateClosed {
+				months[m] = true
+			}
 		}
-		shown := ignored[m]
-		if m == current {
-			shown = append(slices.Clone(shown), ignored[domain.Month{}]...)
+		for _, inc := range incidents {
+			months[inc.CountsIn] = true
 		}
-		writes = append(writes, sync.ServerWrite{Collection: domain.CollAssessments, ID: AssessmentID(t.id, m),
-			Owner: t.id, Team: t.team, Fields: scoreFields(s, nil, shown)})
+		for m := range ignored {
+			if !m.IsZero() {
+				months[m] = true
+			}
+		}
+		for _, m := range slices.SortedFunc(maps.Keys(months), domain.Month.Compare) {
+			if _, isClosed := ci[m]; isClosed {
+				continue
+			}
+			s, err := domain.ScoreMonth(h, m, id, incidents)
+			if err != nil {
+				continue // no policy in force that month: nothing to score it by
+			}
+			shown := ignored[m]
+			if m == current {
+				shown = append(slices.Clone(shown), ignored[domain.Month{}]...)
+			}
+			writes = append(writes, sync.ServerWrite{Collection: domain.CollAssessments, ID: AssessmentID(id, m),
+				Owner: id, Team: team, Fields: scoreFields(s, nil, shown)})
+		}
 	}
 	return writes, nil
 }

@@ -107,6 +107,36 @@ func (lk *UploadLock) Lock(ctx context.Context, requestUnlock func()) error {
 	}
 }
 
+// TryLock takes the lock if nobody holds it (or its holder's lock expired) and reports whether
+// it did, without waiting. requestUnlock is as in Lock. Errors: unavailable.
+func (lk *UploadLock) TryLock(ctx context.Context, requestUnlock func()) (bool, error) {
+	ok, err := lk.tryAcquire(ctx)
+	if ok {
+		lk.stop, lk.done = make(chan struct{}), make(chan struct{})
+		go lk.renew(requestUnlock)
+	}
+	return ok, err
+}
+
+// Claim takes the lock named name for a short critical section and returns its release. With
+// wait it waits (until ctx ends) while somebody else holds it; without, it reports false at once.
+// A holder asked to release keeps the lock until its section ends. A failed release is left to
+// the TTL. Errors: unavailable; ctx's error while waiting.
+func (l *UploadLocks) Claim(ctx context.Context, name string, wait bool) (release func(), ok bool, err error) {
+	lk := l.NewLock(name)
+	keep := func() {}
+	if wait {
+		err = lk.Lock(ctx, keep)
+		ok = err == nil
+	} else {
+		ok, err = lk.TryLock(ctx, keep)
+	}
+	if !ok || err != nil {
+		return func() {}, false, err
+	}
+	return func() { _ = lk.Unlock() }, true, nil
+}
+
 // tryAcquire inserts the lock, or takes it over when it expired.
 func (lk *UploadLock) tryAcquire(ctx context.Context) (bool, error) {
 	now := time.Now().UTC()

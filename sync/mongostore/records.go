@@ -34,24 +34,25 @@ func (r *Records) coll() *mongo.Collection { return r.store.DB().Collection(coll
 
 // recordDoc is the storage shape of a sync.Record. _id is "<collection>/<id>".
 type recordDoc struct {
-	ID             string           `bson:"_id"`
-	Collection     string           `bson:"c"`
-	RecordID       string           `bson:"rid"`
-	Owner          string           `bson:"owner"`
-	Team           string           `bson:"team"`
-	Audience       []string         `bson:"aud"`
-	Revoked        []string         `bson:"rev,omitempty"`
-	Photos         []string         `bson:"photos,omitempty"`
-	Version        int64            `bson:"v"`
-	Seq            int64            `bson:"seq"`
-	Fields         bson.M           `bson:"f"`
-	FieldVersions  map[string]int64 `bson:"fv"`
-	Deleted        bool             `bson:"del"`
-	DeletedVersion int64            `bson:"delv,omitempty"`
-	CreatedAt      time.Time        `bson:"createdAt"`
-	UpdatedAt      time.Time        `bson:"updatedAt"`
-	Conflicts      []conflictDoc    `bson:"conflicts,omitempty"`
-	Receipts       []receiptDoc     `bson:"receipts,omitempty"`
+	ID             string            `bson:"_id"`
+	Collection     string            `bson:"c"`
+	RecordID       string            `bson:"rid"`
+	Owner          string            `bson:"owner"`
+	Team           string            `bson:"team"`
+	Audience       []string          `bson:"aud"`
+	Revoked        []string          `bson:"rev,omitempty"`
+	Photos         []string          `bson:"photos,omitempty"`
+	Version        int64             `bson:"v"`
+	Seq            int64             `bson:"seq"`
+	Fields         bson.M            `bson:"f"`
+	FieldVersions  map[string]int64  `bson:"fv"`
+	FieldWriters   map[string]string `bson:"fw,omitempty"`
+	Deleted        bool              `bson:"del"`
+	DeletedVersion int64             `bson:"delv,omitempty"`
+	CreatedAt      time.Time         `bson:"createdAt"`
+	UpdatedAt      time.Time         `bson:"updatedAt"`
+	Conflicts      []conflictDoc     `bson:"conflicts,omitempty"`
+	Receipts       []receiptDoc      `bson:"receipts,omitempty"`
 }
 
 type conflictDoc struct {
@@ -73,7 +74,7 @@ func fromRecord(r *sync.Record) recordDoc {
 	d := recordDoc{
 		ID: docKey(sync.RecordKey{Collection: r.Collection, ID: r.ID}), Collection: r.Collection, RecordID: r.ID,
 		Owner: r.Owner, Team: r.Team, Audience: r.Audience, Revoked: r.Revoked, Photos: r.Photos,
-		Version: r.Version, Seq: r.Seq, Fields: bson.M(toStorage(r.Fields).(map[string]any)), FieldVersions: r.FieldVersions,
+		Version: r.Version, Seq: r.Seq, Fields: bson.M(toStorage(r.Fields).(map[string]any)), FieldVersions: r.FieldVersions, FieldWriters: r.FieldWriters,
 		Deleted: r.Deleted, DeletedVersion: r.DeletedVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if d.Audience == nil {
@@ -98,7 +99,7 @@ func (d recordDoc) toRecord() *sync.Record {
 		Collection: d.Collection, ID: d.RecordID, Owner: d.Owner, Team: d.Team,
 		Audience: d.Audience, Revoked: d.Revoked, Photos: d.Photos, Seq: d.Seq,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-		State: sync.State{Version: d.Version, Fields: fromStorageMap(d.Fields), FieldVersions: d.FieldVersions,
+		State: sync.State{Version: d.Version, Fields: fromStorageMap(d.Fields), FieldVersions: d.FieldVersions, FieldWriters: d.FieldWriters,
 			Deleted: d.Deleted, DeletedVersion: d.DeletedVersion},
 	}
 	if r.FieldVersions == nil {

@@ -81,7 +81,10 @@ func (r *rules) lifecycle(ctx context.Context, p domain.Principal, cur, next *sy
 		return h(ctx, p, cur, next)
 	}
 	if cur != nil && cur.Deleted {
-		cur = nil // a tombstone is no state to move from: the write starts over
+		// A tombstone is no state to move from: the write starts the record over (a re-create, or
+		// the author's edit that restores it). A reviewer's write that restores a record its
+		// author deleted meanwhile is refused by the state machine (a review of a draft).
+		cur = nil
 	}
 	if next.Deleted {
 		return deleting(cur)

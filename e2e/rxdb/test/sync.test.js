@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { Device, ServerView, login, waitFor } from './helpers/device.js';
 import { PASSWORD, startServer } from './helpers/server.js';
 
-describe('RxDB replication with fieldsync', { timeout: 120_000 }, () => {
+// Each scenario takes a few seconds; the limits only keep a hang from blocking CI. The suite's
+// includes building the server when FIELDSYNC_BIN is not set (up to a few minutes cold).
+describe('RxDB replication with fieldsync', { timeout: 420_000 }, () => {
   let server;
   let view;
   const open = [];
@@ -16,7 +18,7 @@ describe('RxDB replication with fieldsync', { timeout: 120_000 }, () => {
   before(async () => {
     server = await startServer();
     view = new ServerView(server.url, (await login(server.url, server.users.leader, PASSWORD, 'checker')).accessToken);
-  }, { timeout: 300_000 }); // building the server binary when FIELDSYNC_BIN is not set
+  }, { timeout: 300_000 });
 
   after(async () => {
     await Promise.allSettled(open.map((d) => d.close()));
@@ -44,7 +46,7 @@ describe('RxDB replication with fieldsync', { timeout: 120_000 }, () => {
     return id;
   };
 
-  it('keeps both edits when two offline phones change different fields (merged)', async () => {
+  it('keeps both edits when two offline phones change different fields (merged)', { timeout: 60_000 }, async () => {
     const [a, b] = await phones();
     const id = await newForm([a, b]);
     a.offline();
@@ -71,7 +73,7 @@ describe('RxDB replication with fieldsync', { timeout: 120_000 }, () => {
     assert.equal(merged.workDone, '更换压缩机');
   });
 
-  it('lets the first phone to reach the server win a same-field race and logs the loser', async () => {
+  it('lets the first phone to reach the server win a same-field race and logs the loser', { timeout: 60_000 }, async () => {
     const [a, b] = await phones();
     const id = await newForm([a, b]);
     a.offline();
@@ -99,7 +101,7 @@ describe('RxDB replication with fieldsync', { timeout: 120_000 }, () => {
     assert.equal(answer?.workDone, 'A: 更换电容', 'the push answered the server\'s document');
   });
 
-  it('brings the leader\'s review to a phone that was offline', async () => {
+  it('brings the leader\'s review to a phone that was offline', { timeout: 60_000 }, async () => {
     const [a] = await phones();
     const leader = await device('leader', 'console');
     const id = await newForm([a, leader]);
@@ -118,9 +120,11 @@ describe('RxDB replication with fieldsync', { timeout: 120_000 }, () => {
       assert.equal(f.reviewNote, '请补充客户签名照片');
       assert.equal(f.note, '客户要求下周回访');
     }
+    const merged = a.conflicts.map((c) => c.input.realMasterState).find((m) => m.id === id);
+    assert.equal(merged?.reviewNote, '请补充客户签名照片', 'the push answered the reviewed document');
   });
 
-  it('applies a push once when its answer is lost and the phone resends it', async () => {
+  it('applies a push once when its answer is lost and the phone resends it', { timeout: 60_000 }, async () => {
     const [a, b] = await phones();
     const id = await newForm([a, b]);
     // A's push reaches the server, which commits it; the answer is lost until B has written
@@ -150,7 +154,7 @@ describe('RxDB replication with fieldsync', { timeout: 120_000 }, () => {
     assert.deepEqual(resends[0].rows, resends[1].rows, 'the resend carries the same rows');
   });
 
-  it('keeps the edit when one phone deletes a form another phone edits, in both orders', async () => {
+  it('keeps the edit when one phone deletes a form another phone edits, in both orders', { timeout: 90_000 }, async () => {
     for (const deleteFirst of [false, true]) {
       const [a, b] = await phones();
       const id = await newForm([a, b]);
