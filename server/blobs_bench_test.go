@@ -91,25 +91,25 @@ func BenchmarkUpload(b *testing.B) {
 
 // benchAccount creates a team and a technician on store and returns the accounts service and
 // the technician's access token.
-func benchAccount(b *testing.B, store *mongostore.Store) (*accounts.Service, string) {
-	b.Helper()
+func benchAccount(tb testing.TB, store *mongostore.Store) (*accounts.Service, string) {
+	tb.Helper()
 	ctx := context.Background()
 	svc, err := accounts.New(accounts.Config{Store: mongostore.NewAccounts(store), Audit: mongostore.NewAuditLog(store),
 		SigningKey: []byte(fxKey), Policy: fixturePolicy(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	team, err := svc.CreateTeam(ctx, accounts.CommandLine, "", "bench")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if _, err := svc.CreateUser(ctx, accounts.CommandLine, "", domain.User{Username: "bench.tech", Role: domain.RoleTechnician,
 		TeamID: team.ID}, fxPassword); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	sess, err := svc.Login(ctx, accounts.LoginInput{Username: "bench.tech", Password: fxPassword, DeviceID: uuid.NewString(), DeviceName: "bench"})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return svc, sess.AccessToken
 }

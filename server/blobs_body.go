@@ -51,12 +51,16 @@ func isStreamed(method, path string) bool {
 func (s *Server) limitDeclaredBodies() {
 	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 		h.Del(declaredTooLarge)
-		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+		n := int64(h.ContentLength())
 		limit := int64(s.cfg.BodyLimit)
+		if s.deps.Blobs == nil && n <= limit {
+			return fasthttp.RequestConfig{}
+		}
+		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
 		if isStreamed(string(h.Method()), path) && s.deps.Blobs != nil {
 			limit = s.deps.Blobs.MaxBytes()
 		}
-		if n := h.ContentLength(); int64(n) > limit {
+		if n > limit {
 			h.Set(declaredTooLarge, strconv.FormatInt(limit, 10))
 			h.SetContentLength(0)
 			h.Del(fiber.HeaderExpect)
@@ -74,7 +78,7 @@ func (s *Server) bufferBody(c *fiber.Ctx) error {
 		return domain.Errorf(domain.CodeTooLarge, "the request body is above the limit of %s bytes", limit)
 	}
 	stream := c.Context().RequestBodyStream()
-	if stream == nil || isStreamed(c.Method(), c.Path()) {
+	if stream == nil || c.Request().Header.ContentLength() == 0 || isStreamed(c.Method(), c.Path()) {
 		return c.Next()
 	}
 	body, err := io.ReadAll(io.LimitReader(stream, int64(s.cfg.BodyLimit)+1))

@@ -445,7 +445,7 @@ func TestRxdbPullPagesByCheckpoint(t *testing.T) {
 	// A work order taken away from the technician comes as a deleted stub; other collections
 	// never show up in this one.
 	tech := f.users["technician"].ID
-	wo := map[string]any{"id": "wo1", "customerName": "王", "assignees": []any{tech}}
+	wo := map[string]any{"id": "wo1", "customerName": "王", "serviceType": "paid", "assignees": []any{tech}}
 	wantConflicts(t, f.push("leader", "work_orders", row(nil, wo)), 0)
 	woPage := f.pull("phoneA", "work_orders", "", 100)
 	if len(woPage.Documents) != 1 || woPage.Documents[0]["customerName"] != "王" {
@@ -542,7 +542,7 @@ func TestRxdbStreamSendsResync(t *testing.T) {
 		}
 	}
 	// A change of another collection is not this stream's business.
-	wantConflicts(t, f.push("leader", "work_orders", row(nil, map[string]any{"id": "wo1", "customerName": "王"})), 0)
+	wantConflicts(t, f.push("leader", "work_orders", row(nil, map[string]any{"id": "wo1", "customerName": "王", "serviceType": "paid"})), 0)
 	if ev, ok := next(300 * time.Millisecond); ok {
 		t.Fatalf("a work order change sent %q on the service_forms stream", ev)
 	}

@@ -108,7 +108,7 @@ func TestSyncStream(t *testing.T) {
 		t.Fatalf("announced another team's change: %+v", ev)
 	}
 	f.call("leaderA", "POST", "/v1/sync/push", map[string]any{"mutations": []any{mutation("work_orders", uuid.NewString(), 0,
-		map[string]any{"customerName": "张三", "assignees": []any{f.users["techA"].ID}})}})
+		map[string]any{"customerName": "张三", "serviceType": "paid", "assignees": []any{f.users["techA"].ID}})}})
 	ev, _ := nextEvent(t, events, 2*time.Second)
 	if ev.event != "change" || ev.id == "" || !strings.Contains(ev.data, ev.id) {
 		t.Fatalf("change event %+v", ev)

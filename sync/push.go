@@ -220,7 +220,11 @@ func (e *Engine) applyPending(ctx context.Context, p domain.Principal, items []*
 			state, changed := rec, false
 			for _, it := range byRecord[k] {
 				var c bool
-				it.result, state, c = e.apply(ctx, p, it, state, now)
+				var err error
+				it.result, state, c, err = e.apply(ctx, p, it, state, now)
+				if err != nil {
+					return nil, err
+				}
 				it.changed = c
 				changed = changed || c
 			}
@@ -239,19 +243,21 @@ func (e *Engine) applyPending(ctx context.Context, p domain.Principal, items []*
 }
 
 // apply decides one mutation against cur (nil: no such record) and returns its result, the
-// record after it, and whether the record changed. It never modifies cur.
-func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cur *Record, now time.Time) (Result, *Record, bool) {
+// record after it, and whether the record changed. It never modifies cur. An error is not the
+// mutation's fault (a store the rules read from is down): it aborts the batch, unstored, so
+// that a resend is decided again.
+func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cur *Record, now time.Time) (Result, *Record, bool, error) {
 	m := it.m
 	if cur != nil {
 		for _, r := range cur.Receipts {
 			if r.Key == it.key {
 				// Applied before a crash or a lost response: answer as then.
-				return fromReceipt(r, it), cur, false
+				return fromReceipt(r, it), cur, false, nil
 			}
 		}
 	}
 	if err := e.rules.CheckWrite(p, m, cur); err != nil {
-		return rejected(m.MutationID, err), cur, false
+		return rejected(m.MutationID, err), cur, false, nil
 	}
 	var st *State
 	locked := false
@@ -261,10 +267,10 @@ func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cu
 	m.Writer = p.UserID + "/" + p.DeviceID
 	d := Merge(st, m, locked)
 	if d.Status == StatusRejected {
-		return rejected(m.MutationID, d.Err), cur, false
+		return rejected(m.MutationID, d.Err), cur, false, nil
 	}
 	if d.Next == nil && len(d.Conflicts) == 0 {
-		return Result{MutationID: m.MutationID, Status: d.Status, Version: cur.Version}, cur, false
+		return Result{MutationID: m.MutationID, Status: d.Status, Version: cur.Version}, cur, false, nil
 	}
 	next := cloneRecord(cur)
 	if next == nil {
@@ -282,7 +288,10 @@ func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cu
 		next.Conflicts = slices.Clone(next.Conflicts[over:])
 	}
 	if err := e.rules.Derive(ctx, p, cur, next); err != nil {
-		return rejected(m.MutationID, err), cur, false
+		if code := domain.ErrorCode(err); code == domain.CodeUnavailable || code == domain.CodeInternal {
+			return Result{}, cur, false, err
+		}
+		return rejected(m.MutationID, err), cur, false, nil
 	}
 	next.UpdatedAt = now
 	res := Result{MutationID: m.MutationID, Status: d.Status, Version: next.Version, Conflicts: d.Conflicts}
@@ -290,7 +299,7 @@ func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cu
 	if over := len(next.Receipts) - MaxReceipts; over > 0 {
 		next.Receipts = slices.Clone(next.Receipts[over:])
 	}
-	return res, next, true
+	return res, next, true, nil
 }
 
 // cloneRecord copies r deeply enough that writing the copy's state, logs and lists never

@@ -102,6 +102,7 @@ func run(ctx context.Context, c config) error {
 	result("rss_peak_pull_kb", max(peak, after.hwm))
 	result("rss_hwm_kb", after.hwm)
 	result("rss_growth_pull_mb", fmt.Sprintf("%.1f", float64(max(peak, after.hwm)-before.rss)/1024))
+	result("http_retries", retries)
 	return nil
 }
 
@@ -255,17 +256,34 @@ func (cl *client) pull(ctx context.Context, cursor string) (n int, next string, 
 
 var errUnauthorized = errors.New("401 unauthorized")
 
+// errServer is a 5xx answer: resending is safe (pushes are exactly-once, pulls read only).
+type errServer struct{ msg string }
+
+func (e errServer) Error() string { return e.msg }
+
+// retries counts the 5xx answers that were retried.
+var retries int
+
 // do sends a JSON request and decodes a 200 answer into out; with auth, a 401 logs in again and
-// retries once.
+// retries once; a 5xx is retried up to 3 times, a second apart.
 func (cl *client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
-	err := cl.once(ctx, method, path, in, out, auth)
-	if auth && errors.Is(err, errUnauthorized) {
-		if err := cl.login(ctx); err != nil {
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = cl.once(ctx, method, path, in, out, auth)
+		if auth && errors.Is(err, errUnauthorized) {
+			if err := cl.login(ctx); err != nil {
+				return err
+			}
+			err = cl.once(ctx, method, path, in, out, auth)
+		}
+		var se errServer
+		if !errors.As(err, &se) || attempt == 3 {
 			return err
 		}
-		err = cl.once(ctx, method, path, in, out, auth)
+		retries++
+		fmt.Printf("retry after: %v\n", err)
+		time.Sleep(time.Second)
 	}
-	return err
 }
 
 func (cl *client) once(ctx context.Context, method, path string, in, out any, auth bool) error {
@@ -297,6 +315,8 @@ func (cl *client) once(ctx context.Context, method, path string, in, out any, au
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return errUnauthorized
+	case resp.StatusCode >= 500:
+		return errServer{fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, truncate(b, 300))}
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, truncate(b, 300))
 	}

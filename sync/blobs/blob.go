@@ -92,8 +92,6 @@ type Objects interface {
 	Copy(ctx context.Context, src, dst string) error
 	// Get opens key for reading; the caller closes the reader.
 	Get(ctx context.Context, key string) (io.ReadCloser, Object, error)
-	// Stat describes key.
-	Stat(ctx context.Context, key string) (Object, error)
 	// Delete removes key; a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 	// List calls fn for every object under prefix, in key order, until fn returns an error.

@@ -141,6 +141,14 @@ func (s *Service) Put(ctx context.Context, p domain.Principal, h string, body io
 		return Blob{}, false, err
 	}
 	defer release()
+	if claimed {
+		// An upload of the same photo may have finished since the check above.
+		if b, err := s.cfg.Meta.Get(ctx, h); err == nil {
+			return b, false, nil
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return Blob{}, false, err
+		}
+	}
 	key := OriginalKey(h)
 	if !claimed {
 		key = TempPrefix + uuid.NewString()
@@ -233,7 +241,7 @@ func (s *Service) commit(ctx context.Context, p domain.Principal, h, src string,
 			return Blob{}, false, err
 		}
 	}
-	now := s.cfg.Now().UTC()
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond) // as the database keeps it
 	b := Blob{Hash: h, Size: size, ContentType: contentType, Uploader: p.UserID, Team: p.TeamID,
 		CreatedAt: now, GPS: gps, IdleSince: now}
 	created, err := s.cfg.Meta.Insert(ctx, b)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync/blobs"
@@ -149,4 +150,79 @@ func TestMissing(t *testing.T) {
 			t.Errorf("Missing with too many hashes = %v", err)
 		}
 	})
+}
+
+// TestConcurrentUploads races two uploads of one address, one with the right bytes and one with
+// wrong ones: the slow one stops half-way, either after it took the address's claim (a big photo:
+// the first bytes are read) or before (a small one), while the other runs. Whichever wins, the
+// photo ends up with the right bytes and the wrong ones are never kept.
+func TestConcurrentUploads(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		cases := []struct {
+			name        string
+			slowIsRight bool
+			pad         int // bytes after the JPEG: above 3 KiB the slow upload claims before it stops
+		}{
+			{"slow right upload holds the claim", true, 64 << 10},
+			{"slow wrong upload holds the claim", false, 64 << 10},
+			{"slow wrong upload stops before it claims", false, 0},
+			{"slow right upload stops before it claims", true, 0},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				right := append(blobtest.JPEG(40, 30, blobtest.EXIF{}, tc.name), make([]byte, tc.pad)...)
+				wrong := append(blobtest.JPEG(40, 30, blobtest.EXIF{}, tc.name+" forged"), make([]byte, tc.pad)...)
+				h := blobtest.Sum(right)
+				slow, fast := wrong, right
+				if tc.slowIsRight {
+					slow, fast = right, wrong
+				}
+				gate := make(chan struct{})
+				done, fastDone := make(chan error, 1), make(chan error, 1)
+				go func() {
+					_, _, err := e.svc.Put(ctx, techA, h, io.MultiReader(bytes.NewReader(slow[:len(slow)/2]),
+						gatedReader{gate: gate, r: bytes.NewReader(slow[len(slow)/2:])}), -1)
+					done <- err
+				}()
+				time.Sleep(200 * time.Millisecond)
+				go func() {
+					_, _, err := e.svc.Put(ctx, techA2, h, bytes.NewReader(fast), int64(len(fast)))
+					fastDone <- err
+				}()
+				time.Sleep(200 * time.Millisecond) // the fast one is done, or waits for the claim
+				close(gate)
+				slowErr, fastErr := <-done, <-fastDone
+				if tc.slowIsRight && slowErr != nil || !tc.slowIsRight && fastErr != nil {
+					t.Fatalf("the right upload failed: slow %v, fast %v", slowErr, fastErr)
+				}
+				rc, _, err := e.objects.Get(ctx, blobs.OriginalKey(h))
+				if err != nil {
+					t.Fatalf("the photo: %v", err)
+				}
+				stored, _ := io.ReadAll(rc)
+				_ = rc.Close()
+				if !bytes.Equal(stored, right) {
+					t.Error("the photo's address holds the wrong bytes")
+				}
+				if _, err := e.meta.Get(ctx, h); err != nil {
+					t.Errorf("metadata: %v", err)
+				}
+				if left := e.keys(t, blobs.TempPrefix); len(left) > 0 {
+					t.Errorf("temporary objects left: %v", left)
+				}
+			})
+		}
+	})
+}
+
+// gatedReader blocks its first Read until gate is closed.
+type gatedReader struct {
+	gate chan struct{}
+	r    io.Reader
+}
+
+func (g gatedReader) Read(p []byte) (int, error) {
+	<-g.gate
+	return g.r.Read(p)
 }

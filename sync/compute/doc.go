@@ -13,6 +13,7 @@
 //  2. Finishes any close that a crash left half-written.
 //  3. Reads the incident changes since the checkpoint (sequence numbers, as a pull does) and
 //     rescores the open months of every technician they touch.
+//  4. Runs the further rules plugged in as Steps, each with the changes of its collections.
 //
 // Several instances: a pass, a close and a bonus run each hold the one lease in the database,
 // so two instances never score from different snapshots at once; every write is idempotent, so a

@@ -93,9 +93,9 @@ func (r *rig) user(name string, role domain.Role, team string, extra domain.User
 func (r *rig) worker() *compute.Worker { return r.workerOn(r.state) }
 
 // workerOn returns a new worker keeping its state in store.
-func (r *rig) workerOn(store compute.Store) *compute.Worker {
+func (r *rig) workerOn(store compute.Store, steps ...compute.Step) *compute.Worker {
 	return compute.New(compute.Config{Records: r.records, Sequencer: mongostore.NewSequencer(r.store, time.Now),
-		Writer: r.engine, Store: store, Policies: r.policies, Users: r.accounts, Now: r.clock.Now})
+		Writer: r.engine, Store: store, Policies: r.policies, Users: r.accounts, Now: r.clock.Now, Steps: steps})
 }
 
 // noLease is the rig's state store with a lease that every worker always gets: what two

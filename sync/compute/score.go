@@ -83,13 +83,9 @@ type tech struct{ team, id string }
 // checkpoint (found by the visibility tokens of the changed records, present and revoked, so that
 // an incident moved to another technician rescores both), or of every technician after a new
 // policy version or when the current month or the set of technicians changed (baseline).
-func (w *Worker) rescore(ctx context.Context, h domain.PolicyHistory, users []domain.User, cp *Checkpoint, now time.Time) error {
-	hz, err := w.cfg.Sequencer.Horizon(ctx)
-	if err != nil {
-		return err
-	}
+func (w *Worker) rescore(ctx context.Context, h domain.PolicyHistory, users []domain.User, cp *Checkpoint, stable int64, now time.Time) error {
 	affected := map[tech]bool{}
-	changed, err := w.read(ctx, ServerPrincipal.Tokens(), domain.CollIncidents, cp.Seq, hz.Stable, true)
+	changed, err := w.read(ctx, ServerPrincipal.Tokens(), domain.CollIncidents, cp.Seq, stable, true)
 	if err != nil {
 		return err
 	}
@@ -141,7 +137,6 @@ func (w *Worker) rescore(ctx context.Context, h domain.PolicyHistory, users []do
 	if _, err := w.write(ctx, writes); err != nil {
 		return err
 	}
-	cp.Seq = max(cp.Seq, hz.Stable)
 	cp.PolicyVersion, cp.Baseline = latest.Version, baseline
 	return nil
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Users     Users
 	Audit     Auditor
 	Logger    *slog.Logger
+	Steps     []Step           // further rules run in every pass (steps.go)
 	Interval  time.Duration    // Run's period; 0 takes DefaultInterval
 	Now       func() time.Time // the clock of Run and of the endpoints; nil takes time.Now
 }
@@ -46,12 +47,11 @@ type Config struct {
 // from different snapshots at once, and every write is idempotent (deterministic ids, unchanged
 // records not rewritten, R1's incidents insert-if-absent), so that a rerun writes nothing new.
 type Worker struct {
-	cfg  Config
-	id   string
-	n    atomic.Int64
-	mu   stdsync.Mutex // one pass, close or bonus run at a time in this process
-	log  *slog.Logger
-	tick time.Duration
+	cfg Config
+	id  string
+	n   atomic.Int64
+	mu  stdsync.Mutex // one pass, close or bonus run at a time in this process
+	log *slog.Logger
 }
 
 // New returns a worker.
@@ -66,13 +66,13 @@ func New(cfg Config) *Worker {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{cfg: cfg, id: uuid.NewString(), log: log, tick: cfg.Interval}
+	return &Worker{cfg: cfg, id: uuid.NewString(), log: log}
 }
 
 // Run runs a pass every Interval until ctx ends. Failures are logged and retried on the next
 // tick (the checkpoint only moves once a pass succeeded).
 func (w *Worker) Run(ctx context.Context) {
-	t := time.NewTicker(w.tick)
+	t := time.NewTicker(w.cfg.Interval)
 	defer t.Stop()
 	for {
 		if err := w.RunOnce(ctx, w.cfg.Now()); err != nil && ctx.Err() == nil {
@@ -165,9 +165,17 @@ func (w *Worker) pass(ctx context.Context, now time.Time) error {
 	if err := w.finishCloses(ctx, h); err != nil {
 		return err
 	}
-	if err := w.rescore(ctx, h, users, &cp, now); err != nil {
+	hz, err := w.cfg.Sequencer.Horizon(ctx)
+	if err != nil {
 		return err
 	}
+	if err := w.rescore(ctx, h, users, &cp, hz.Stable, now); err != nil {
+		return err
+	}
+	if err := w.runSteps(ctx, h, users, cp.Seq, hz.Stable, now); err != nil {
+		return err
+	}
+	cp.Seq = max(cp.Seq, hz.Stable)
 	return w.cfg.Store.SaveCheckpoint(ctx, cp)
 }
 

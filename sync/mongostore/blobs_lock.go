@@ -27,9 +27,10 @@ const (
 	DefaultUploadLockTick = 250 * time.Millisecond
 )
 
-// UploadLocks are exclusive locks on resumable (tus) uploads, shared by every server instance
-// through the database, so that two requests for one upload never write it at once, whichever
-// instances they reach. A holder renews its lock every tick; a lock not renewed for TTL (its
+// UploadLocks are exclusive locks shared by every server instance through the database: on
+// resumable (tus) uploads, so that two requests for one upload never write it at once, whichever
+// instances they reach, and on photo addresses (Claim), so that only one upload at a time writes
+// a photo's object (sync/blobs). A holder renews its lock every tick; a lock not renewed for TTL (its
 // instance died) is taken over. A waiter asks the holder to release (the holder's requestUnlock
 // callback runs: tusd then stops the old request, saves what it received and unlocks), which
 // is how a phone that reconnects after a cut gets its upload back at once.
