@@ -63,7 +63,8 @@ var collectionFields = map[string]fieldRules{
 		computed: []string{"status", "waitingFor", "waitingSince", "totalFen", "submittedAt", "duplicateOf", "photosPending"},
 	},
 	CollIncidents: {
-		computed: []string{"photosPending"}, // docs/photos.md
+		// photosPending: docs/photos.md; createdBy, countsIn, adjustmentOf: R1 and R5 (sync/compute).
+		computed: []string{"photosPending", "createdBy", "countsIn", "adjustmentOf"},
 	},
 }
 

@@ -40,6 +40,7 @@ var dataFields = map[string][]string{
 	},
 	CollIncidents: { // 考核事件, recorded by the leader
 		"technicianId", "type", "date", "points", "note", "evidencePhotos", "reason",
+		"waived", "waivedReason", // the leader waives an incident with a reason (R1: no signal on site)
 	},
 }
 

@@ -217,6 +217,7 @@ func (a *app) startAccounts(ctx context.Context) error {
 	}
 	a.users, err = accounts.New(accounts.Config{Store: mongostore.NewAccounts(a.store),
 		Audit: mongostore.NewAuditLog(a.store), SigningKey: key, Policy: policy, Logger: a.log})
-	a.engine = newEngine(a.store, key)
+	a.policies = newPolicies(a.store)
+	a.engine = newEngine(a.store, key, a.policies)
 	return err
 }

@@ -8,12 +8,16 @@ import (
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 )
 
-// startRules builds the policy service (seeding the default policy on an empty database: every
+// newPolicies is the policy service on the document store.
+func newPolicies(store *mongostore.Store) *compute.Policies {
+	return compute.NewPolicies(compute.PolicyConfig{Store: mongostore.NewPolicies(store),
+		Audit: mongostore.NewAuditLog(store)})
+}
+
+// startRules seeds the policy service (seeding the default policy on an empty database: every
 // instance may, the first insert wins) and the rules engine's worker on the document store and
 // the engine. The worker is started by serve (runRules).
 func (a *app) startRules(ctx context.Context) error {
-	a.policies = compute.NewPolicies(compute.PolicyConfig{Store: mongostore.NewPolicies(a.store),
-		Audit: mongostore.NewAuditLog(a.store)})
 	if err := a.policies.Seed(ctx); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/schema"
 )
 
 // janitorInterval is how often every instance purges what the retention windows let go.
@@ -18,18 +19,37 @@ const janitorInterval = time.Hour
 
 // newEngine builds the sync engine on the document store. The pull cursors are signed with a
 // key derived from the token signing key, so every instance signs alike.
-func newEngine(store *mongostore.Store, signingKey []byte) *sync.Engine {
+func newEngine(store *mongostore.Store, signingKey []byte, policies *compute.Policies) *sync.Engine {
 	mac := hmac.New(sha256.New, signingKey)
 	mac.Write([]byte("fieldsync pull cursor v1"))
 	return sync.New(sync.Config{
 		Records:   mongostore.NewRecords(store),
 		Sequencer: mongostore.NewSequencer(store, time.Now),
 		Log:       mongostore.NewMutationLog(store),
-		Rules: sync.DomainRules{Blobs: photoLookup(store),
-			IsLocked: compute.LockedIncidents(mongostore.NewCompute(store), 0)}, // R5: incidents frozen by a close
+		Rules:     newRules(store, policies),
 		Audit:     mongostore.NewAuditLog(store),
 		CursorKey: mac.Sum(nil),
 	})
+}
+
+// newRules are the team's rules as the engine applies them to every write: validation and life
+// cycles (sync/schema), photos (R16, photosPending), and the locks of approved records and closed
+// months (R5).
+func newRules(store *mongostore.Store, policies *compute.Policies) sync.DomainRules {
+	r := schema.NewRules(schema.Config{
+		Lookup: schema.NewStoreLookup(mongostore.NewRecords(store)),
+		Policy: func(d domain.Date) domain.Policy {
+			p, err := policies.At(context.Background(), d)
+			if err != nil {
+				return domain.DefaultPolicy()
+			}
+			return p
+		},
+	})
+	r.Blobs = photoLookup(store)
+	recordLocked, incidentLocked := r.IsLocked, compute.LockedIncidents(mongostore.NewCompute(store), 0)
+	r.IsLocked = func(rec *sync.Record) bool { return recordLocked(rec) || incidentLocked(rec) }
+	return r
 }
 
 // runJanitor purges old tombstones and idempotency keys every janitorInterval until ctx ends,
