@@ -16,8 +16,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/storetest"

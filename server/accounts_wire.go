@@ -3,8 +3,8 @@ package server
 import (
 	"time"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 )
 
 // The account endpoints' wire types: JSON and validate tags live here, never on domain types.

@@ -12,8 +12,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 )
 
 func postJSON(t *testing.T, s *Server, path, token string, body any) (int, http.Header, map[string]any) {

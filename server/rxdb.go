@@ -303,4 +303,3 @@ func (s *Server) rxdbStream(c *fiber.Ctx) error {
 	s.serveEvents(c, cursor, "retry: 3000\n: connected\n\n"+rxdbResync, poll, func(string) string { return rxdbResync })
 	return nil
 }
-

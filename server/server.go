@@ -12,8 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/sync"
 )
 

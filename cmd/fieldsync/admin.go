@@ -11,8 +11,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 )
 
 // adminPasswordEnv holds the password for create-user and reset-password when set; otherwise

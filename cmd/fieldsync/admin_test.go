@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 )
 
 // adminEnv is the environment of the admin tests: an embedded data dir and a fast hash.

@@ -9,8 +9,8 @@ import (
 	"net"
 	"path/filepath"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/blobs"
 	"github.com/fieldsync/fieldsync/sync/compute"

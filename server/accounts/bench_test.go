@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/fieldsync/fieldsync/server/accounts"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/server/accounts"
 )
 
 // The three ways a login fails must take comparable time, so that the answer's timing does not

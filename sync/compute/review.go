@@ -16,11 +16,11 @@ import (
 
 // The kinds of review queue items.
 const (
-	ReviewServiceForm     = "service_form"     // a submitted service form (leader)
-	ReviewTripApproval    = "trip_approval"    // a trip whose transport waits for approval (leader, R12–R13)
-	ReviewPurchase        = "purchase_request" // a purchase request at the caller's step (R14)
-	ReviewDuplicate       = "duplicate_receipt" // a receipt image claimed before (leader, R16)
-	ReviewConflict        = "conflict"         // a record with conflicts since its last review (leader)
+	ReviewServiceForm  = "service_form"      // a submitted service form (leader)
+	ReviewTripApproval = "trip_approval"     // a trip whose transport waits for approval (leader, R12–R13)
+	ReviewPurchase     = "purchase_request"  // a purchase request at the caller's step (R14)
+	ReviewDuplicate    = "duplicate_receipt" // a receipt image claimed before (leader, R16)
+	ReviewConflict     = "conflict"          // a record with conflicts since its last review (leader)
 )
 
 // ReviewItem is one thing waiting for a reviewer: its kind, the record (collection, id, owner),
@@ -148,7 +148,7 @@ func (s *Reviews) leaderItems(ctx context.Context, h domain.PolicyHistory, calle
 				form, _ := schema.ServiceFormOf(rec, false)
 				items = append(items, ReviewItem{Kind: ReviewServiceForm, Collection: rec.Collection, ID: rec.ID,
 					Owner: rec.Owner, Since: orCreated(form.SubmittedAt, rec),
-					Summary: fmt.Sprintf("售后服务单 %s / service form, outcome %s", form.Outcome, form.Outcome)})
+					Summary: fmt.Sprintf("售后服务单 (%s) / service form (%s)", form.Outcome, form.Outcome)})
 			}
 		case domain.CollTripLogs:
 			trip, _ := schema.TripLogOf(rec, false)
@@ -238,29 +238,30 @@ func purchaseItem(h domain.PolicyHistory, rec *sync.Record, role domain.Role) (R
 }
 
 // conflictItem is rec as an item when its conflict log has an entry newer than its last review
-// (reviewedAt; never reviewed: any entry).
+// (reviewedAt; never reviewed: any entry), waiting since the oldest such entry.
 func conflictItem(rec *sync.Record) (ReviewItem, bool) {
 	if len(rec.Conflicts) == 0 {
 		return ReviewItem{}, false
 	}
-	var last time.Time
+	reviewed, _ := time.Parse(time.RFC3339Nano, text(rec.Fields["reviewedAt"]))
+	var since time.Time
 	var fields []string
 	for _, c := range rec.Conflicts {
-		if c.At.After(last) {
-			last = c.At
+		if !c.At.After(reviewed) {
+			continue
 		}
-	}
-	reviewed, _ := time.Parse(time.RFC3339Nano, text(rec.Fields["reviewedAt"]))
-	for _, c := range rec.Conflicts {
-		if c.At.After(reviewed) && !slices.Contains(fields, c.Field) {
+		if since.IsZero() || c.At.Before(since) {
+			since = c.At
+		}
+		if !slices.Contains(fields, c.Field) {
 			fields = append(fields, c.Field)
 		}
 	}
-	if !last.After(reviewed) {
+	if since.IsZero() {
 		return ReviewItem{}, false
 	}
 	slices.Sort(fields)
-	return ReviewItem{Kind: ReviewConflict, Collection: rec.Collection, ID: rec.ID, Owner: rec.Owner, Since: last,
+	return ReviewItem{Kind: ReviewConflict, Collection: rec.Collection, ID: rec.ID, Owner: rec.Owner, Since: since,
 		Summary: fmt.Sprintf("冲突字段 / conflicting fields: %s", strings.Join(fields, ", "))}, true
 }
 
