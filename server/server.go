@@ -71,6 +71,12 @@ type Deps struct {
 	// Scoring serves /v1/months and /v1/year-end-bonuses (compute.Worker); without it (or
 	// Accounts) those routes are not registered.
 	Scoring ScoringService
+	// Review serves GET /v1/review/queue (compute.Reviews); without it (or Accounts) that route
+	// is not registered.
+	Review ReviewService
+	// PettyCash serves /v1/petty-cash/* (compute.PettyCashLedgers, R15); without it (or
+	// Accounts) those routes are not registered.
+	PettyCash PettyCashService
 }
 
 // Server is the fieldsync HTTP server.
@@ -138,6 +144,12 @@ func (s *Server) routes() {
 	}
 	if s.deps.Accounts != nil && s.deps.Scoring != nil {
 		s.scoringRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.Review != nil {
+		s.reviewRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.PettyCash != nil {
+		s.pettyCashRoutes()
 	}
 }
 

@@ -110,6 +110,8 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err er
 		Uploads:     uploads,
 		Policy:      a.policies,
 		Scoring:     a.rules,
+		Review:      compute.NewReviews(mongostore.NewRecords(a.store), a.policies),
+		PettyCash:   compute.NewPettyCash(mongostore.NewRecords(a.store), a.engine, a.policies),
 	})
 	return a, nil
 }

@@ -30,6 +30,7 @@ func (a *app) startRules(ctx context.Context) error {
 		Users:     mongostore.NewAccounts(a.store),
 		Audit:     mongostore.NewAuditLog(a.store),
 		Logger:    a.log,
+		Steps:     []compute.Step{compute.ReimbursementStep()}, // R11–R14, R16: reimbursements
 	})
 	return nil
 }
