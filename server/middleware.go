@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -57,11 +58,13 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if c.Response().StatusCode() >= fiber.StatusInternalServerError {
 		level = slog.LevelWarn
 	}
-	route, status, elapsed := routeOf(c), c.Response().StatusCode(), time.Since(start)
-	s.metrics.observe(c.Method(), route, status, elapsed)
+	// Fiber's strings point into buffers it reuses: labels and log values must be copies.
+	method, route := strings.Clone(c.Method()), strings.Clone(routeOf(c))
+	status, elapsed := c.Response().StatusCode(), time.Since(start)
+	s.metrics.observe(method, route, status, elapsed)
 	s.cfg.Logger.LogAttrs(c.UserContext(), level, "request",
 		slog.String("requestId", requestIDOf(c)),
-		slog.String("method", c.Method()),
+		slog.String("method", method),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Duration("duration", elapsed),

@@ -100,9 +100,8 @@ func (s *Server) push(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return domain.Invalid("malformed push: "+err.Error(), nil)
 	}
-	if req.DeviceID != "" && req.DeviceID != p.DeviceID {
-		return domain.Invalid("deviceId is not the device this token was issued to", map[string]string{"deviceId": "mismatch"})
-	}
+	// The access token names the device (its idempotency keys); a deviceId in the body is the
+	// app's own label of it and is not checked.
 	if n := s.deps.Sync.Limits().MaxBatch; len(req.Mutations) > n {
 		return domain.Errorf(domain.CodeTooLarge, "a push holds at most %d mutations, this one %d", n, len(req.Mutations))
 	}

@@ -256,6 +256,11 @@ func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cu
 			}
 		}
 	}
+	if cur == nil && m.Op == OpDelete {
+		// Nothing to delete: applied, and no tombstone, so that nobody can claim an id another
+		// user's device will create (or learn whether it exists) by deleting it first.
+		return Result{MutationID: m.MutationID, Status: StatusApplied}, nil, false, nil
+	}
 	if err := e.rules.CheckWrite(p, m, cur); err != nil {
 		return rejected(m.MutationID, err), cur, false, nil
 	}

@@ -47,8 +47,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // startApp starts the stores the configuration asks for and builds the HTTP server. On error,
 // whatever was started is stopped again.
-func startApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log}
+func startApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error) {
+	a := &app{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			a.stopStores(context.WithoutCancel(ctx))

@@ -147,6 +147,9 @@ func (c Config) validate() error {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, errors.New("FIELDSYNC_JWT_SECRET must be at least 32 bytes"))
 	}
+	if strings.HasPrefix(strings.ToLower(c.JWTSecret), "change-me") {
+		errs = append(errs, errors.New("FIELDSYNC_JWT_SECRET is still the placeholder of .env.example: set a random one (openssl rand -hex 32)"))
+	}
 	return errors.Join(errs...)
 }
 

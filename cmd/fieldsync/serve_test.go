@@ -205,3 +205,47 @@ func TestReadyzFollowsTheObjectStore(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestProductionRulesFlagDuplicateReceipts pushes, through the wiring of the real binary, two
+// receipts of one image (R16): both are accepted, the second names the first.
+func TestProductionRulesFlagDuplicateReceipts(t *testing.T) {
+	storetest.ReserveObjectGateway(t)
+	dir := t.TempDir()
+	env := adminEnv(dir, "FIELDSYNC_LISTEN", freeAddr(t))
+	for _, args := range [][]string{
+		{"create-team", "--name", "售后一组"},
+		{"create-user", "--username", "li.ming", "--role", "technician", "--team", "售后一组"},
+	} {
+		if _, stderr, err := runAdmin(t, env, "a long enough password\n", args...); err != nil {
+			t.Fatalf("admin %v: %v %s", args, err, stderr)
+		}
+	}
+	addr, _ := startServe(t, env)
+	token := login(t, addr, "li.ming", "a long enough password")
+	photo := strings.Repeat("ab", 32)
+	receipt := func(id string) map[string]any {
+		return map[string]any{"mutationId": "m-" + id, "collection": "receipts", "id": id, "op": "upsert", "baseVersion": 0,
+			"fields": map[string]any{"photo": photo, "amountFen": 3500, "date": "2026-11-02", "category": "taxi",
+				"tripLogId": "trip-1"},
+			"clientTime": "2026-11-02T09:00:00+08:00"}
+	}
+	for _, id := range []string{"r-1", "r-2"} {
+		status, body := call(t, http.MethodPost, "http://"+addr+"/v1/sync/push", token, map[string]any{"mutations": []any{receipt(id)}})
+		if r := body["results"].([]any)[0].(map[string]any); status != 200 || r["status"] != "applied" {
+			t.Fatalf("push %s: %d %v", id, status, body)
+		}
+	}
+	_, body := call(t, http.MethodGet, "http://"+addr+"/v1/sync/pull", token, nil)
+	for _, c := range body["changes"].([]any) {
+		ch := c.(map[string]any)
+		if ch["id"] != "r-2" {
+			continue
+		}
+		dup, _ := ch["record"].(map[string]any)["duplicateOf"].(map[string]any)
+		if dup["id"] != "r-1" || dup["collection"] != "receipts" {
+			t.Fatalf("second receipt: %v", ch["record"])
+		}
+		return
+	}
+	t.Fatalf("r-2 not pulled: %v", body)
+}

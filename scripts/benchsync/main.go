@@ -265,7 +265,8 @@ func (e errServer) Error() string { return e.msg }
 var retries int
 
 // do sends a JSON request and decodes a 200 answer into out; with auth, a 401 logs in again and
-// retries once; a 5xx is retried up to 3 times, a second apart.
+// retries once; a 5xx is retried up to 8 times with backoff (1 s doubling to 10 s), as a phone
+// would.
 func (cl *client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -277,12 +278,12 @@ func (cl *client) do(ctx context.Context, method, path string, in, out any, auth
 			err = cl.once(ctx, method, path, in, out, auth)
 		}
 		var se errServer
-		if !errors.As(err, &se) || attempt == 3 {
+		if !errors.As(err, &se) || attempt == 8 {
 			return err
 		}
 		retries++
 		fmt.Printf("retry after: %v\n", err)
-		time.Sleep(time.Second)
+		time.Sleep(min(time.Second<<attempt, 10*time.Second))
 	}
 }
 

@@ -30,10 +30,11 @@ import (
 )
 
 // Timeouts applied when the URI does not set its own (serverSelectionTimeoutMS,
-// connectTimeoutMS): short, so that a readiness probe answers within a few seconds when the
-// database is down instead of the driver's default 30 s.
+// connectTimeoutMS). Server selection also bounds the wait for a pooled connection, which with
+// FerretDB's pool of one is where a burst of pushes queues: 10 s rather than the driver's 30 s,
+// so that an outage surfaces as 503 unavailable; /readyz bounds its own ping to a few seconds.
 const (
-	DefaultServerSelectionTimeout = 2 * time.Second
+	DefaultServerSelectionTimeout = 10 * time.Second
 	DefaultConnectTimeout         = 2 * time.Second
 )
 

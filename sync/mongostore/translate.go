@@ -45,7 +45,7 @@ func Translate(err error, format string, args ...any) error {
 		return &domain.Error{Code: domain.CodeConflict, Message: msg, Err: errDuplicateKey}
 	// Before the context check: a server selection timeout wraps context.DeadlineExceeded
 	// even when the caller's context is still alive.
-	case errors.As(err, &sse), errors.Is(err, mongo.ErrClientDisconnected):
+	case errors.As(err, &sse), errors.Is(err, mongo.ErrClientDisconnected), errors.As(err, new(topology.WaitQueueTimeoutError)):
 		return &domain.Error{Code: domain.CodeUnavailable, Message: msg, Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", msg, err)

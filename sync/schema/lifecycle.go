@@ -129,7 +129,8 @@ func (r *rules) receipt(ctx context.Context, cur, next *sync.Record) error {
 	}
 	var dup any
 	if first != nil && claimedBefore(first, next) {
-		dup = first.ID
+		// The same shape as the engine's photo stamp (sync.FieldDuplicateOf).
+		dup = map[string]any{"collection": first.Collection, "id": first.ID}
 	}
 	SetField(next, "duplicateOf", dup)
 	return nil

@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -307,7 +308,7 @@ func TestReceiptDuplicates(t *testing.T) {
 	first := h.must(techP, nil, rc, "r-1", `{"photo": "`+photo+`", "amountFen": 4550, "date": "2026-11-02", "category": "ticket", "tripLogId": "trip-1"}`)
 	h.lookup.put(first)
 	again := h.must(tech2P, nil, rc, "r-2", `{"photo": "`+photo+`", "amountFen": 4550, "date": "2026-11-02", "category": "ticket", "tripLogId": "trip-2"}`)
-	if again.Fields["duplicateOf"] != "r-1" {
+	if fmt.Sprint(again.Fields["duplicateOf"]) != "map[collection:receipts id:r-1]" {
 		t.Fatalf("the second claim is not flagged: %v", again.Fields)
 	}
 	if first.Fields["duplicateOf"] != nil {

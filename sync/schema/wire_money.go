@@ -66,7 +66,7 @@ type receiptWire struct {
 	PurchaseRequestID string `json:"purchaseRequestId" validate:"omitempty,recordid"`
 	Note              string `json:"note" validate:"max=2000"`
 	ReviewNote        string `json:"reviewNote" validate:"max=2000"`
-	DuplicateOf       string `json:"duplicateOf"`
+	DuplicateOf       any    `json:"duplicateOf"` // computed: {"collection","id"} of the first claim (R16)
 }
 
 func (w receiptWire) toDomain(rec *sync.Record) domain.Receipt {
@@ -76,8 +76,20 @@ func (w receiptWire) toDomain(rec *sync.Record) domain.Receipt {
 	}
 	return domain.Receipt{ID: rec.ID, Owner: rec.Owner, Team: rec.Team, Photo: w.Photo, AmountFen: amount,
 		Date: civil(w.Date), Category: domain.ReceiptCategory(w.Category), TripLogID: w.TripLogID,
-		PurchaseRequestID: w.PurchaseRequestID, Note: w.Note, ReviewNote: w.ReviewNote, DuplicateOf: w.DuplicateOf,
+		PurchaseRequestID: w.PurchaseRequestID, Note: w.Note, ReviewNote: w.ReviewNote, DuplicateOf: claimID(w.DuplicateOf),
 		CreatedAt: rec.CreatedAt}
+}
+
+// claimID is the record id a duplicateOf value names: {"collection","id"}, or a bare id.
+func claimID(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		id, _ := x["id"].(string)
+		return id
+	}
+	return ""
 }
 
 // ReceiptOf returns the receipt rec holds; strict as for WorkOrderOf (domain.NewReceipt).
