@@ -202,3 +202,37 @@ func TestPushLimitsAndMalformedInput(t *testing.T) {
 		}
 	})
 }
+
+// TestConflictLogKeepsCustomerDetailsInTheTeam: a conflict on a customer's phone is logged with
+// both values; outside the team (admin) the entry is left out with the field.
+func TestConflictLogKeepsCustomerDetailsInTheTeam(t *testing.T) {
+	f := newFixture(t)
+	id := uuid.NewString()
+	f.call("leaderA", "POST", "/v1/sync/push", map[string]any{"mutations": []any{mutation("work_orders", id, 0,
+		map[string]any{"customerName": "张三", "customerPhone": "13800138000", "serviceType": "paid"})}})
+	f.call("leaderA", "POST", "/v1/sync/push", map[string]any{"mutations": []any{mutation("work_orders", id, 1,
+		map[string]any{"customerPhone": "13900139000"})}})
+	other := f.login("leaderA") // a second device of the leader, still at version 1
+	f.sessions["leaderA2"] = other
+	_, _, body := f.call("leaderA2", "POST", "/v1/sync/push", map[string]any{"mutations": []any{mutation("work_orders", id, 1,
+		map[string]any{"customerPhone": "13700137000", "customerName": "张三丰"})}})
+	if r := resultsOf(t, body)[0]; r["status"] != "conflict" {
+		t.Fatalf("expected a conflict: %v", r)
+	}
+	conflictsOf := func(who string) string {
+		_, _, body := f.call(who, "GET", "/v1/sync/pull", nil)
+		for _, c := range body["changes"].([]any) {
+			if ch := c.(map[string]any); ch["id"] == id {
+				return fmt.Sprint(ch["record"].(map[string]any)["conflicts"])
+			}
+		}
+		t.Fatalf("%s does not see the work order", who)
+		return ""
+	}
+	if log := conflictsOf("leaderA"); !strings.Contains(log, "13700137000") {
+		t.Fatalf("the team's leader lost the conflict log: %s", log)
+	}
+	if log := conflictsOf("admin"); strings.Contains(log, "1370013") || strings.Contains(log, "1390013") || strings.Contains(log, "customerPhone") {
+		t.Fatalf("the customer's phone leaks outside the team through the conflict log: %s", log)
+	}
+}

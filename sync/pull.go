@@ -97,8 +97,9 @@ func (e *Engine) change(p domain.Principal, tokens []string, rec *Record) Change
 	return c
 }
 
-// WireRecord is the JSON shape of a record for a client: its visible fields plus the
-// server-stamped ones (id, version, owner, team, createdAt, updatedAt, deleted, conflicts).
+// WireRecord is the JSON shape of a record for a client: its visible fields (fields, the
+// caller's view of rec) plus the server-stamped ones (id, version, owner, team, createdAt,
+// updatedAt, deleted, and the conflict log entries of visible fields).
 func WireRecord(fields map[string]any, rec *Record) map[string]any {
 	out := make(map[string]any, len(fields)+8)
 	for k, v := range fields {
@@ -111,9 +112,15 @@ func WireRecord(fields map[string]any, rec *Record) map[string]any {
 	out["createdAt"] = rec.CreatedAt.UTC().Format(time.RFC3339Nano)
 	out["updatedAt"] = rec.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	out["deleted"] = rec.Deleted
-	conflicts := rec.Conflicts
-	if conflicts == nil {
-		conflicts = []ConflictEntry{}
+	// The conflict log holds values of fields too: an entry of a field the view leaves out
+	// (customer details outside the team) is left out with it.
+	conflicts := make([]ConflictEntry, 0, len(rec.Conflicts))
+	for _, c := range rec.Conflicts {
+		_, inRecord := rec.Fields[c.Field]
+		if _, visible := fields[c.Field]; inRecord && !visible {
+			continue
+		}
+		conflicts = append(conflicts, c)
 	}
 	out["conflicts"] = conflicts
 	return out
