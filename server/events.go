@@ -4,10 +4,16 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/fieldsync/fieldsync/domain"
 )
+
+// reauthEvery is how often an open event stream checks its access token again.
+const reauthEvery = 5 * time.Second
 
 // eventPoll returns the newest cursor to announce after cursor, and whether a change visible to
 // the caller lies between them.
@@ -24,6 +30,11 @@ func (s *Server) serveEvents(c *fiber.Ctx, cursor, head string, poll eventPoll, 
 	c.Set("X-Accel-Buffering", "no")
 	timing := s.cfg.Stream
 	ctx := s.shutdownCtx
+	// The stream outlives its access token's check at the start: it checks the token again every
+	// reauthEvery, so a revoked device, a disabled user or an expired token ends it.
+	_, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	token = strings.Clone(strings.TrimSpace(token))
+	lastAuth := time.Now()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		tick := time.NewTicker(timing.Poll)
 		defer tick.Stop()
@@ -40,6 +51,15 @@ func (s *Server) serveEvents(c *fiber.Ctx, cursor, head string, poll eventPoll, 
 			case <-beat.C:
 				fmt.Fprint(w, ": heartbeat\n\n")
 			case <-tick.C:
+				if time.Since(lastAuth) >= reauthEvery && s.deps.Accounts != nil {
+					actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+					_, err := s.deps.Accounts.Authenticate(actx, token)
+					cancel()
+					if domain.ErrorCode(err) == domain.CodeUnauthorized {
+						return
+					}
+					lastAuth = time.Now()
+				}
 				qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				next, changed, err := poll(qctx, cursor)
 				cancel()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/fieldsync/fieldsync/server/accounts"
 )
 
 // sseEvent is one Server-Sent Event, or a comment line.
@@ -133,5 +135,29 @@ func TestSyncStream(t *testing.T) {
 	status, _, body = f.call("techA", "GET", "/v1/sync/stream?cursor=garbage", nil)
 	if status != 400 {
 		t.Fatalf("bad cursor: %d %v", status, body)
+	}
+}
+
+// TestStreamEndsWhenTheDeviceIsRevoked: an open stream checks its token again and ends once the
+// device is revoked (a lost phone stops hearing about changes too).
+func TestStreamEndsWhenTheDeviceIsRevoked(t *testing.T) {
+	f := newFixture(t)
+	srv := New(Config{Stream: StreamTiming{Poll: 20 * time.Millisecond, Heartbeat: time.Second}}, f.srv.deps)
+	_, addr := listen(t, srv)
+	session := f.login("techA")
+	events := openStream(t, addr, session.AccessToken, "")
+	if _, err := f.svc.RevokeDevice(context.Background(), accounts.CommandLine, "", session.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(reauthEvery + 5*time.Second)
+	for {
+		select {
+		case _, open := <-events:
+			if !open {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the stream of a revoked device is still open")
+		}
 	}
 }

@@ -17,7 +17,8 @@ import (
 // on one database stand for two server instances: they share nothing but the database.
 func TestUploadLocks(t *testing.T) {
 	store := storetest.Mongo(t)
-	const ttl, tick = 600 * time.Millisecond, 20 * time.Millisecond
+	// Wide margins: the suite runs under -race on two loaded cores.
+	const ttl, tick = 3 * time.Second, 20 * time.Millisecond
 	one := mongostore.NewUploadLocks(store).WithTiming(ttl, tick)
 	two := mongostore.NewUploadLocks(store).WithTiming(ttl, tick)
 	ctx := context.Background()
