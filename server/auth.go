@@ -47,7 +47,9 @@ func (s *Server) loginLimiters() []fiber.Handler {
 			Max:                    rl.Max,
 			Expiration:             rl.Window,
 			KeyGenerator:           key,
-			SkipSuccessfulRequests: true, // count failures only: a busy office NAT can still sign in
+			// Only failures count, but once a key is over its limit every attempt waits, the right
+			// password too (that is what stops guessing); docs/accounts.md gives the numbers.
+			SkipSuccessfulRequests: true,
 			Storage:                s.deps.LoginLimits,
 			LimitReached: func(c *fiber.Ctx) error {
 				// Write the answer here, so that the outer limiter counts this attempt.
