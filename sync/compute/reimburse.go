@@ -44,6 +44,7 @@ func runReimbursements(ctx context.Context, in StepInput) ([]sync.ServerWrite, e
 		return nil, nil
 	}
 	allReceipts, err := in.Read(ctx, ServerPrincipal.Tokens(), domain.CollReceipts)
+	photoPending := map[string]bool{} // receipts whose image the server does not have yet
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +52,9 @@ func runReimbursements(ctx context.Context, in StepInput) ([]sync.ServerWrite, e
 	for _, rec := range allReceipts {
 		r, _ := schema.ReceiptOf(rec, false)
 		receipts = append(receipts, r)
+		if pending, _ := rec.Fields[sync.FieldPhotosPending].([]any); len(pending) > 0 {
+			photoPending[rec.ID] = true
+		}
 	}
 	claims := domain.FirstClaims(receipts)
 	teams := affectedTeams(in.Changed, receipts)
@@ -62,7 +66,7 @@ func runReimbursements(ctx context.Context, in StepInput) ([]sync.ServerWrite, e
 			}
 		}
 	}) {
-		w, err := teamReimbursements(ctx, in, team, receipts, claims)
+		w, err := teamReimbursements(ctx, in, team, receipts, claims, photoPending)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +101,7 @@ func affectedTeams(changed []*sync.Record, receipts []domain.Receipt) map[string
 
 // teamReimbursements computes every reimbursement of team, and voids those whose source is gone.
 func teamReimbursements(ctx context.Context, in StepInput, team string, receipts []domain.Receipt,
-	claims map[string]domain.Claim) ([]sync.ServerWrite, error) {
+	claims map[string]domain.Claim, photoPending map[string]bool) ([]sync.ServerWrite, error) {
 	tokens := TeamTokens(team)
 	trips, err := in.Read(ctx, tokens, domain.CollTripLogs)
 	if err != nil {
@@ -133,7 +137,7 @@ func teamReimbursements(ctx context.Context, in StepInput, team string, receipts
 		if !trip.EndAt.IsZero() {
 			month = domain.DateOf(trip.EndAt)
 		}
-		lines := domain.TripReimbursement(p, trip, mine, claims)
+		lines := holdPendingPhotos(domain.TripReimbursement(p, trip, ownedBy(mine, rec.Owner), claims), photoPending)
 		writes = append(writes, reimbursementWrite(rec, domain.MonthOf(month), lines, p.Version))
 		live[ReimbursementID(rec.Collection, rec.ID)] = true
 	}
@@ -144,7 +148,7 @@ func teamReimbursements(ctx context.Context, in StepInput, team string, receipts
 		if err != nil {
 			continue
 		}
-		lines := domain.PurchaseReimbursement(p, pr, mine, claims)
+		lines := holdPendingPhotos(domain.PurchaseReimbursement(p, pr, ownedBy(mine, rec.Owner), claims), photoPending)
 		writes = append(writes, reimbursementWrite(rec, domain.MonthOf(day), lines, p.Version))
 		live[ReimbursementID(rec.Collection, rec.ID)] = true
 	}
@@ -159,6 +163,30 @@ func teamReimbursements(ctx context.Context, in StepInput, team string, receipts
 			Owner: rec.Owner, Team: rec.Team, Fields: f})
 	}
 	return writes, nil
+}
+
+// ownedBy keeps the receipts of one author: a trip or purchase pays only its own author's
+// receipts, whatever another receipt's link says.
+func ownedBy(receipts []domain.Receipt, owner string) []domain.Receipt {
+	var out []domain.Receipt
+	for _, r := range receipts {
+		if r.Owner == owner {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// holdPendingPhotos holds every paid line whose receipt image has not reached the server: no
+// money without the evidence.
+func holdPendingPhotos(lines []domain.ReimbursementLine, pending map[string]bool) []domain.ReimbursementLine {
+	for i, l := range lines {
+		if l.ReceiptID != "" && pending[l.ReceiptID] && l.Status == domain.LinePaid {
+			lines[i].Status = domain.LineHeld
+			lines[i].Reason = domain.FieldMessage("photo_pending", "票据照片尚未上传", "the receipt's photo has not been uploaded yet")
+		}
+	}
+	return lines
 }
 
 // reimbursementWrite is the record of source's reimbursement.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,4 +211,14 @@ func TestStoreLookup(t *testing.T) {
 	if first, _ := lookup.FirstClaim(ctx, photo, sync.RecordKey{Collection: domain.CollReceipts, ID: "r-2"}); first == nil || first.ID != "r-1" {
 		t.Fatalf("first claim except r-2: %v", first)
 	}
+}
+
+// TestReceiptOnAnotherAuthorsTrip: a receipt cannot be claimed on somebody else's trip log.
+func TestReceiptOnAnotherAuthorsTrip(t *testing.T) {
+	g := newEngine(t)
+	g.ok(techA, domain.CollTripLogs, "trip-a", map[string]any{"purpose": "维修", "transportMode": "bus"})
+	receipt := map[string]any{"photo": strings.Repeat("ab", 32), "amountFen": 88800, "date": "2026-11-03",
+		"category": "taxi", "tripLogId": "trip-a"}
+	g.refused(techB, domain.CollReceipts, "r-b", receipt, domain.CodeInvalid, "tripLogId")
+	g.ok(techA, domain.CollReceipts, "r-a", receipt)
 }

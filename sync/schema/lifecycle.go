@@ -120,6 +120,12 @@ func (r *rules) receipt(ctx context.Context, cur, next *sync.Record) error {
 	if err != nil {
 		return err
 	}
+	if err := r.ownParent(ctx, next, "tripLogId", domain.CollTripLogs, rc.TripLogID); err != nil {
+		return err
+	}
+	if err := r.ownParent(ctx, next, "purchaseRequestId", domain.CollPurchaseRequests, rc.PurchaseRequestID); err != nil {
+		return err
+	}
 	if cur != nil && cur.Fields["photo"] == rc.Photo {
 		return nil
 	}
@@ -133,6 +139,25 @@ func (r *rules) receipt(ctx context.Context, cur, next *sync.Record) error {
 		dup = map[string]any{"collection": first.Collection, "id": first.ID}
 	}
 	SetField(next, "duplicateOf", dup)
+	return nil
+}
+
+// ownParent checks that the trip log or purchase request a receipt names (field, id in
+// collection) is not somebody else's: a receipt cannot be claimed on another author's trip. A
+// parent the server has not received yet passes (offline phones push in any order); the
+// reimbursement counts only the parent author's own receipts either way.
+func (r *rules) ownParent(ctx context.Context, next *sync.Record, field, collection, id string) error {
+	if id == "" {
+		return nil
+	}
+	parent, err := r.cfg.Lookup.Record(ctx, collection, id)
+	if err != nil {
+		return err
+	}
+	if parent != nil && parent.Owner != next.Owner {
+		return domain.Invalid("invalid receipt", map[string]string{field: domain.FieldMessage("not_yours",
+			"只能关联本人的出差登记或采购申请", "must name a trip log or purchase request of the receipt's own author")})
+	}
 	return nil
 }
 
