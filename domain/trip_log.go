@@ -140,9 +140,10 @@ func (t TripLog) NeedsApproval(p Policy) bool {
 func (t TripLog) Approved() bool { return t.TransportApproved != nil && *t.TransportApproved }
 
 // AwaitingApproval reports whether the trip waits for the leader's transport decision (the
-// review queue): its mode needs one and none was made.
+// review queue): its author submitted it, its mode needs one and none was made. A draft does not
+// wait for anybody yet.
 func (t TripLog) AwaitingApproval(p Policy) bool {
-	return t.NeedsApproval(p) && t.TransportApproved == nil
+	return t.Submitted && t.NeedsApproval(p) && t.TransportApproved == nil
 }
 
 // ApplyTripWrite decides one write of a trip log by a principal of role with user id by, at

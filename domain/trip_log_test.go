@@ -147,8 +147,16 @@ func TestApplyTripWrite(t *testing.T) {
 			}},
 		{"a new mode clears the approval", RoleTechnician, &approved, with(approved, func(tr *TripLog) { tr.TransportMode = TransportPrivateCar }), "",
 			func(t *testing.T, got TripLog) {
-				if got.TransportApproved != nil || got.ReviewedBy != "" || !got.AwaitingApproval(DefaultPolicy()) {
+				if got.TransportApproved != nil || got.ReviewedBy != "" || !got.NeedsApproval(DefaultPolicy()) {
 					t.Errorf("approval kept: %+v", got)
+				}
+				got.Submitted = false
+				if got.AwaitingApproval(DefaultPolicy()) {
+					t.Errorf("a draft waits for the leader: %+v", got)
+				}
+				got.Submitted = true
+				if !got.AwaitingApproval(DefaultPolicy()) {
+					t.Errorf("a submitted trip without approval does not wait: %+v", got)
 				}
 			}},
 		{"other edits keep it", RoleTechnician, &approved, with(approved, func(tr *TripLog) { tr.Note = "堵车" }), "",
