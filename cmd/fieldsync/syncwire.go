@@ -38,6 +38,7 @@ func newEngine(store *mongostore.Store, signingKey []byte, policies *compute.Pol
 func newRules(store *mongostore.Store, policies *compute.Policies) sync.DomainRules {
 	r := schema.NewRules(schema.Config{
 		Lookup: schema.NewStoreLookup(mongostore.NewRecords(store)),
+		Extra:  map[string]schema.Hook{domain.CollIncidents: compute.IncidentHook(policies)},
 		Policy: func(d domain.Date) domain.Policy {
 			p, err := policies.At(context.Background(), d)
 			if err != nil {
