@@ -147,7 +147,7 @@ func TestPushLimitsAndMalformedInput(t *testing.T) {
 		{"501 mutations", map[string]any{"mutations": many}, 413, "too_large"},
 		{"not json", "nonsense", 400, "invalid"},
 		{"unknown top-level key", map[string]any{"mutations": []any{}, "evil": 1}, 400, "invalid"},
-		{"another device's id", map[string]any{"deviceId": "someone-else", "mutations": []any{}}, 400, "invalid"},
+		{"the app's own device label", map[string]any{"deviceId": "phone-1", "mutations": []any{}}, 200, ""},
 		{"empty batch", map[string]any{"mutations": []any{}}, 200, ""},
 	}
 	for _, tc := range cases {

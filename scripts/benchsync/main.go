@@ -65,6 +65,7 @@ func main() {
 
 func run(ctx context.Context, c config) error {
 	cl := &client{cfg: c, http: &http.Client{Timeout: 10 * time.Minute}}
+	cl.until = time.Now().Add(time.Minute)
 	if err := cl.login(ctx); err != nil {
 		return err
 	}
@@ -110,6 +111,7 @@ func run(ctx context.Context, c config) error {
 func pushPhase(ctx context.Context, cl *client, mem *sampler) (int, time.Duration, error) {
 	c := cl.cfg
 	start, lastReport, lastN := time.Now(), time.Now(), 0
+	cl.until = start.Add(c.pushBudget)
 	pushed := 0
 	for pushed < c.n {
 		if time.Since(start) > c.pushBudget {
@@ -118,6 +120,10 @@ func pushPhase(ctx context.Context, cl *client, mem *sampler) (int, time.Duratio
 		}
 		n := min(c.batch, c.n-pushed)
 		if err := cl.push(ctx, forms(pushed, n)); err != nil {
+			if se := (errServer{}); errors.As(err, &se) {
+				fmt.Printf("push: stopped after %d forms, the server kept failing: %v\n", pushed, err)
+				break
+			}
 			return pushed, time.Since(start), err
 		}
 		pushed += n
@@ -134,12 +140,17 @@ func pushPhase(ctx context.Context, cl *client, mem *sampler) (int, time.Duratio
 func pullPhase(ctx context.Context, cl *client, want int) (pulled, pages int, took, firstPage time.Duration, complete bool, err error) {
 	c := cl.cfg
 	start, cursor := time.Now(), ""
+	cl.until = start.Add(c.pullBudget)
 	for {
 		if time.Since(start) > c.pullBudget {
 			fmt.Printf("pull: budget of %s spent after %d pages, %d changes\n", c.pullBudget, pages, pulled)
 			return pulled, pages, time.Since(start), firstPage, false, nil
 		}
 		n, next, more, err := cl.pull(ctx, cursor)
+		if se := (errServer{}); errors.As(err, &se) {
+			fmt.Printf("pull: stopped after %d pages, the server kept failing: %v\n", pages, err)
+			return pulled, pages, time.Since(start), firstPage, false, nil
+		}
 		if err != nil {
 			return pulled, pages, time.Since(start), firstPage, false, err
 		}
@@ -198,6 +209,7 @@ type client struct {
 	http     *http.Client
 	token    string
 	deviceID string
+	until    time.Time // 5xx answers are retried until then
 }
 
 func (cl *client) login(ctx context.Context) error {
@@ -265,8 +277,8 @@ func (e errServer) Error() string { return e.msg }
 var retries int
 
 // do sends a JSON request and decodes a 200 answer into out; with auth, a 401 logs in again and
-// retries once; a 5xx is retried up to 8 times with backoff (1 s doubling to 10 s), as a phone
-// would.
+// retries once; a 5xx is retried with backoff (1 s doubling to 10 s), as a phone would, until
+// the phase's budget (cl.until) is spent.
 func (cl *client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -278,7 +290,7 @@ func (cl *client) do(ctx context.Context, method, path string, in, out any, auth
 			err = cl.once(ctx, method, path, in, out, auth)
 		}
 		var se errServer
-		if !errors.As(err, &se) || attempt == 8 {
+		if !errors.As(err, &se) || time.Now().After(cl.until) {
 			return err
 		}
 		retries++

@@ -95,7 +95,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ferret, err = isFerretDB(ctx, s.client)
+	// The first contact fails fast when nobody answers (the operations' server selection waits
+	// longer: it also bounds queueing for a pooled connection).
+	probeCtx, cancel := context.WithTimeout(ctx, DefaultConnectTimeout+time.Second)
+	s.ferret, err = isFerretDB(probeCtx, s.client)
+	cancel()
 	if err != nil {
 		_ = s.Close(context.Background())
 		return nil, err
