@@ -44,9 +44,9 @@ func (s *Server) loginLimiters() []fiber.Handler {
 	policy := s.deps.Accounts.Policy()
 	limit := func(rl accounts.RateLimit, key func(*fiber.Ctx) string) fiber.Handler {
 		return limiter.New(limiter.Config{
-			Max:                    rl.Max,
-			Expiration:             rl.Window,
-			KeyGenerator:           key,
+			Max:          rl.Max,
+			Expiration:   rl.Window,
+			KeyGenerator: key,
 			// Only failures count, but once a key is over its limit every attempt waits, the right
 			// password too (that is what stops guessing); docs/accounts.md gives the numbers.
 			SkipSuccessfulRequests: true,
