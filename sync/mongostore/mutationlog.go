@@ -89,13 +89,9 @@ func (l *MutationLog) GetMany(ctx context.Context, keys []string) (map[string]sy
 	if len(keys) == 0 {
 		return out, nil
 	}
-	cur, err := l.store.DB().Collection(collMutations).Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}})
+	docs, err := findByIDs[receiptDoc](ctx, l.store, l.store.DB().Collection(collMutations), keys)
 	if err != nil {
 		return nil, Translate(err, "load %d mutation receipts", len(keys))
-	}
-	var docs []receiptDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, Translate(err, "decode mutation receipts")
 	}
 	for _, d := range docs {
 		out[d.Key] = d.toReceipt()

@@ -116,6 +116,33 @@ func (d recordDoc) toRecord() *sync.Record {
 	return r
 }
 
+// findByIDs loads the documents of ids. On MongoDB that is one $in query; FerretDB v1 (SQLite)
+// pushes down only _id equality and would scan the whole collection for an $in, so there it is
+// one indexed lookup per id, which keeps a push's cost in the size of its batch, not of the data.
+func findByIDs[T any](ctx context.Context, s *Store, coll *mongo.Collection, ids []string) ([]T, error) {
+	var docs []T
+	if !s.IsFerretDB() {
+		cur, err := coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+		if err != nil {
+			return nil, err
+		}
+		err = cur.All(ctx, &docs)
+		return docs, err
+	}
+	for _, id := range ids {
+		var d T
+		err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, d)
+	}
+	return docs, nil
+}
+
 // GetMany implements sync.RecordStore.
 func (r *Records) GetMany(ctx context.Context, keys []sync.RecordKey) (map[sync.RecordKey]*sync.Record, error) {
 	out := make(map[sync.RecordKey]*sync.Record, len(keys))
@@ -126,13 +153,9 @@ func (r *Records) GetMany(ctx context.Context, keys []sync.RecordKey) (map[sync.
 	for _, k := range keys {
 		ids = append(ids, docKey(k))
 	}
-	cur, err := r.coll().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	docs, err := findByIDs[recordDoc](ctx, r.store, r.coll(), ids)
 	if err != nil {
 		return nil, Translate(err, "load %d records", len(ids))
-	}
-	var docs []recordDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, Translate(err, "decode records")
 	}
 	for _, d := range docs {
 		rec := d.toRecord()
