@@ -2,8 +2,6 @@ package sync
 
 import (
 	"context"
-	"maps"
-	"slices"
 
 	"github.com/fieldsync/fieldsync/domain"
 )
@@ -42,31 +40,8 @@ func (e *Engine) UpdateAsServer(ctx context.Context, p domain.Principal, key Rec
 		if w.Collection != key.Collection || w.ID != key.ID {
 			return nil, domain.Errorf(domain.CodeInternal, "UpdateAsServer of %s/%s wrote %s/%s", key.Collection, key.ID, w.Collection, w.ID)
 		}
-		if rec != nil && !rec.Deleted && rec.Owner == w.Owner && rec.Team == w.Team && len(changedFields(rec.Fields, w.Fields)) == 0 &&
-			len(rec.Fields) == len(w.Fields) {
-			return nil, nil
-		}
-		n := cloneRecord(rec)
-		if n == nil {
-			n = &Record{Collection: key.Collection, ID: key.ID, CreatedAt: now,
-				State: State{Fields: map[string]any{}, FieldVersions: map[string]int64{}}}
-		}
-		if n.FieldVersions == nil {
-			n.FieldVersions = map[string]int64{}
-		}
-		changed := changedFields(n.Fields, w.Fields)
-		n.Owner, n.Team, n.Deleted, n.DeletedVersion = w.Owner, w.Team, false, 0
-		n.Version++
-		n.Fields = maps.Clone(w.Fields)
-		for _, f := range changed {
-			n.FieldVersions[f] = n.Version
-		}
-		for f := range n.FieldVersions {
-			if _, ok := n.Fields[f]; !ok && !slices.Contains(changed, f) {
-				delete(n.FieldVersions, f)
-			}
-		}
-		if err := e.rules.Derive(ctx, p, rec, n); err != nil {
+		n, err := e.serverState(ctx, p, rec, *w, now)
+		if err != nil || n == nil {
 			return nil, err
 		}
 		n.Seq, n.UpdatedAt = seq, now

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 )
@@ -53,36 +54,59 @@ func (e *Engine) WriteAsServer(ctx context.Context, p domain.Principal, writes [
 	err = e.records.UpdateMany(ctx, keys, func(cur map[RecordKey]*Record) (map[RecordKey]*Record, error) {
 		next := map[RecordKey]*Record{}
 		for i, k := range keys {
-			w, rec := byKey[k], cur[k]
-			if rec != nil && (w.IfAbsent || (!rec.Deleted && rec.Owner == w.Owner && rec.Team == w.Team &&
-				len(changedFields(rec.Fields, w.Fields)) == 0)) {
+			rec, pending := cur[k]
+			if !pending {
+				continue // written in an earlier round; only clashed records come again
+			}
+			w := byKey[k]
+			if rec != nil && w.IfAbsent {
 				continue
 			}
-			n := cloneRecord(rec)
-			if n == nil {
-				n = &Record{Collection: k.Collection, ID: k.ID, CreatedAt: now,
-					State: State{Fields: map[string]any{}, FieldVersions: map[string]int64{}}}
-			}
-			changed := changedFields(n.Fields, w.Fields)
-			n.Owner, n.Team, n.Deleted, n.DeletedVersion = w.Owner, w.Team, false, 0
-			n.Version++
-			n.Fields = maps.Clone(w.Fields)
-			for _, f := range changed {
-				n.FieldVersions[f] = n.Version
-			}
-			for f := range n.FieldVersions {
-				if _, ok := n.Fields[f]; !ok && !slices.Contains(changed, f) {
-					delete(n.FieldVersions, f)
-				}
-			}
-			if err := e.rules.Derive(ctx, p, rec, n); err != nil {
+			n, err := e.serverState(ctx, p, rec, w, now)
+			if err != nil {
 				return nil, err
+			}
+			if n == nil {
+				continue
 			}
 			n.Seq, n.UpdatedAt = first+int64(i), now
 			next[k] = n
 		}
-		written = len(next)
+		written += len(next)
 		return next, nil
 	})
 	return written, err
+}
+
+// serverState is rec after the server writes w at now (rec nil: a new record), derived under the
+// rules, or nil when w changes nothing (same owner, team and fields).
+func (e *Engine) serverState(ctx context.Context, p domain.Principal, rec *Record, w ServerWrite, now time.Time) (*Record, error) {
+	if rec != nil && !rec.Deleted && rec.Owner == w.Owner && rec.Team == w.Team &&
+		len(changedFields(rec.Fields, w.Fields)) == 0 && len(rec.Fields) == len(w.Fields) {
+		return nil, nil
+	}
+	n := cloneRecord(rec)
+	if n == nil {
+		n = &Record{Collection: w.Collection, ID: w.ID, CreatedAt: now,
+			State: State{Fields: map[string]any{}, FieldVersions: map[string]int64{}}}
+	}
+	if n.FieldVersions == nil {
+		n.FieldVersions = map[string]int64{}
+	}
+	changed := changedFields(n.Fields, w.Fields)
+	n.Owner, n.Team, n.Deleted, n.DeletedVersion = w.Owner, w.Team, false, 0
+	n.Version++
+	n.Fields = maps.Clone(w.Fields)
+	for _, f := range changed {
+		n.FieldVersions[f] = n.Version
+	}
+	for f := range n.FieldVersions {
+		if _, ok := n.Fields[f]; !ok && !slices.Contains(changed, f) {
+			delete(n.FieldVersions, f)
+		}
+	}
+	if err := e.rules.Derive(ctx, p, rec, n); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
