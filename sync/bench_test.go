@@ -63,7 +63,7 @@ type benchForm struct {
 	fields     map[string]any
 }
 
-// benchForms returns n service forms with fresh UUIDs.
+// newBenchForms returns n service forms with fresh UUIDs.
 func newBenchForms(n int) []benchForm {
 	day := time.Date(2026, 11, 2, 9, 0, 0, 0, domain.Shanghai)
 	out := make([]benchForm, n)
@@ -89,7 +89,7 @@ func newBenchForms(n int) []benchForm {
 	return out
 }
 
-// mutations returns the forms as push batches of size batch.
+// benchMutations returns the forms as push batches of size batch.
 func benchMutations(forms []benchForm, batch int) [][]sync.Mutation {
 	clientTime := time.Date(2026, 11, 2, 18, 0, 0, 0, domain.Shanghai)
 	var out [][]sync.Mutation
@@ -126,23 +126,21 @@ func benchRawModels(forms []benchForm, batch int) [][]mongo.WriteModel {
 	return out
 }
 
-// benchEnv is one fresh database with the engine wired as the server wires it (without the
-// audit log, which TestSyncBenchReport measures separately).
+// benchEnv is one fresh database with the engine wired as the brief of the benchmark says:
+// the mongostore adapters and sync.DomainRules, without the audit log and the team's life cycles
+// that the server adds (the HTTP benchmark, scripts/benchsync, runs with both).
 type benchEnv struct {
 	store  *mongostore.Store
 	engine *sync.Engine
 	raw    *mongo.Collection
 }
 
-func newBenchEnv(tb testing.TB, audit bool) *benchEnv {
+func newBenchEnv(tb testing.TB) *benchEnv {
 	tb.Helper()
 	st := storetest.Mongo(tb)
-	cfg := sync.Config{Records: mongostore.NewRecords(st), Sequencer: mongostore.NewSequencer(st, time.Now),
-		Log: mongostore.NewMutationLog(st), Rules: sync.DomainRules{}, CursorKey: benchCursorKey}
-	if audit {
-		cfg.Audit = mongostore.NewAuditLog(st)
-	}
-	env := &benchEnv{store: st, engine: sync.New(cfg), raw: st.DB().Collection(benchRawColl)}
+	engine := sync.New(sync.Config{Records: mongostore.NewRecords(st), Sequencer: mongostore.NewSequencer(st, time.Now),
+		Log: mongostore.NewMutationLog(st), Rules: sync.DomainRules{}, CursorKey: benchCursorKey})
+	env := &benchEnv{store: st, engine: engine, raw: st.DB().Collection(benchRawColl)}
 	_, err := env.raw.Indexes().CreateOne(context.Background(), mongo.IndexModel{Keys: bson.D{{Key: "seq", Value: 1}},
 		Options: options.Index().SetName("seq").SetUnique(true)})
 	if err != nil {
@@ -227,89 +225,67 @@ func (env *benchEnv) findRaw(ctx context.Context, limit int) (int, error) {
 	}
 }
 
-func reportRate(b *testing.B, n int, unit string) {
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), unit)
-}
-
-// BenchmarkPush10k pushes 10,000 new service forms through Engine.Push in batches of 100, on a
-// fresh database each iteration.
+// BenchmarkPush10k pushes 10,000 new service forms (FIELDSYNC_BENCH_N) through Engine.Push in
+// batches of 100, on a fresh database each iteration.
 func BenchmarkPush10k(b *testing.B) {
 	batches := benchMutations(newBenchForms(benchForms), benchBatch)
-	ctx := context.Background()
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		env := newBenchEnv(b, false)
-		b.StartTimer()
-		if err := env.pushAll(ctx, batches); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportRate(b, benchForms, "mutations/s")
+	benchWrites(b, func(ctx context.Context, env *benchEnv) error { return env.pushAll(ctx, batches) })
 }
 
-// BenchmarkRawBulkWrite10k inserts the same 10,000 forms with the raw driver: BulkWrite of
-// InsertOne models, 100 a call, into a collection with a unique index on seq.
+// BenchmarkRawBulkWrite10k inserts the same forms with the raw driver: BulkWrite of InsertOne
+// models, 100 a call, into a collection of the same database with a unique index on seq.
 func BenchmarkRawBulkWrite10k(b *testing.B) {
-	forms := newBenchForms(benchForms)
-	ctx := context.Background()
-	b.ResetTimer()
+	batches := benchRawModels(newBenchForms(benchForms), benchBatch)
+	benchWrites(b, func(ctx context.Context, env *benchEnv) error { return env.writeRaw(ctx, batches) })
+}
+
+// benchWrites times write on a fresh database per iteration and reports mutations/s.
+func benchWrites(b *testing.B, write func(context.Context, *benchEnv) error) {
 	for range b.N {
 		b.StopTimer()
-		env := newBenchEnv(b, false)
-		batches := benchRawModels(forms, benchBatch)
+		env := newBenchEnv(b)
 		b.StartTimer()
-		if err := env.writeRaw(ctx, batches); err != nil {
+		if err := write(context.Background(), env); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRate(b, benchForms, "mutations/s")
+	b.ReportMetric(float64(benchForms*b.N)/b.Elapsed().Seconds(), "mutations/s")
 }
 
 // BenchmarkPull10k is the first sync of 10,000 service forms through Engine.Pull, in pages of 100
 // and of the default page size (200).
 func BenchmarkPull10k(b *testing.B) {
-	env := newBenchEnv(b, false)
-	ctx := context.Background()
-	if err := env.pushAll(ctx, benchMutations(newBenchForms(benchForms), benchBatch)); err != nil {
+	env := newBenchEnv(b)
+	if err := env.pushAll(context.Background(), benchMutations(newBenchForms(benchForms), benchBatch)); err != nil {
 		b.Fatal(err)
 	}
-	for _, limit := range []int{100, 0} {
-		b.Run(pageName(limit), func(b *testing.B) {
-			for range b.N {
-				n, err := env.pullAll(ctx, limit)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if n != benchForms {
-					b.Fatalf("pulled %d changes, want %d", n, benchForms)
-				}
-			}
-			reportRate(b, benchForms, "docs/s")
-		})
-	}
+	benchReads(b, env.pullAll)
 }
 
-// BenchmarkRawFind10k reads the same 10,000 forms with raw Find, sorted by the indexed seq, in
-// pages of 100 and 200, decoding into bson.M.
+// BenchmarkRawFind10k reads the same forms with raw Find, sorted by the indexed seq, in pages of
+// 100 and 200, decoding into bson.M.
 func BenchmarkRawFind10k(b *testing.B) {
-	env := newBenchEnv(b, false)
-	ctx := context.Background()
-	if err := env.writeRaw(ctx, benchRawModels(newBenchForms(benchForms), benchBatch)); err != nil {
+	env := newBenchEnv(b)
+	if err := env.writeRaw(context.Background(), benchRawModels(newBenchForms(benchForms), benchBatch)); err != nil {
 		b.Fatal(err)
 	}
+	benchReads(b, func(ctx context.Context, limit int) (int, error) { return env.findRaw(ctx, pageSize(limit)) })
+}
+
+// benchReads times read of every form in pages of 100 and of the default size, and reports docs/s.
+func benchReads(b *testing.B, read func(ctx context.Context, limit int) (int, error)) {
 	for _, limit := range []int{100, 0} {
 		b.Run(pageName(limit), func(b *testing.B) {
 			for range b.N {
-				n, err := env.findRaw(ctx, pageSize(limit))
+				n, err := read(context.Background(), limit)
 				if err != nil {
 					b.Fatal(err)
 				}
 				if n != benchForms {
-					b.Fatalf("found %d documents, want %d", n, benchForms)
+					b.Fatalf("read %d documents, want %d", n, benchForms)
 				}
 			}
-			reportRate(b, benchForms, "docs/s")
+			b.ReportMetric(float64(benchForms*b.N)/b.Elapsed().Seconds(), "docs/s")
 		})
 	}
 }
@@ -360,7 +336,7 @@ func TestSyncBenchReport(t *testing.T) {
 	var names []string
 	for r := range runs {
 		t.Run("run"+strconv.Itoa(r+1), func(t *testing.T) {
-			env := newBenchEnv(t, false)
+			env := newBenchEnv(t)
 			for _, p := range benchPairs(env, forms) {
 				if !slices.Contains(names, p.name) {
 					names = append(names, p.name)
@@ -395,13 +371,10 @@ func TestSyncBenchReport(t *testing.T) {
 // benchPairs are the comparisons of one run, in order: the pushes fill the database that the
 // pulls then read.
 func benchPairs(env *benchEnv, forms []benchForm) []benchPair {
+	muts, models := benchMutations(forms, benchBatch), benchRawModels(forms, benchBatch)
 	pairs := []benchPair{{name: "push",
-		engine: func(ctx context.Context) (int, error) {
-			return len(forms), env.pushAll(ctx, benchMutations(forms, benchBatch))
-		},
-		raw: func(ctx context.Context) (int, error) {
-			return len(forms), env.writeRaw(ctx, benchRawModels(forms, benchBatch))
-		}}}
+		engine: func(ctx context.Context) (int, error) { return len(forms), env.pushAll(ctx, muts) },
+		raw:    func(ctx context.Context) (int, error) { return len(forms), env.writeRaw(ctx, models) }}}
 	if os.Getenv("FIELDSYNC_BENCH_PULL") == "0" {
 		return pairs
 	}
