@@ -25,6 +25,7 @@ const (
 	CodeResync       Code = "resync_required" // a sync cursor older than the tombstone retention: pull from scratch
 	CodeUnavailable  Code = "unavailable"     // a dependency (database, object store) is down
 	CodeUnsupported  Code = "unsupported"     // e.g. an unsupported media type
+	CodeCSRF         Code = "csrf"            // a cookie-authenticated request from another origin, or without the console header
 	CodeInternal     Code = "internal"        // anything unexpected; never shows details to the client
 )
 

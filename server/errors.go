@@ -36,6 +36,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeResync:       http.StatusGone,
 	domain.CodeUnavailable:  http.StatusServiceUnavailable,
 	domain.CodeUnsupported:  http.StatusUnsupportedMediaType,
+	domain.CodeCSRF:         http.StatusForbidden,
 	domain.CodeInternal:     http.StatusInternalServerError,
 }
 

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net"
 	"time"
@@ -77,6 +78,19 @@ type Deps struct {
 	// PettyCash serves /v1/petty-cash/* (compute.PettyCashLedgers, R15); without it (or
 	// Accounts) those routes are not registered.
 	PettyCash PettyCashService
+	// DevClock serves /v1/dev/clock (docs/fieldsim.md); nil (production) leaves the routes out.
+	DevClock DevClock
+	// Console is the web console's files (fs.Sub(console.Files, "web")) served under /console/;
+	// with Accounts, /v1/console/session is served too. Nil leaves both out. docs/console-api.md.
+	Console fs.FS
+	// Exports serves /v1/exports/* (compute.Exports); without it (or Accounts) those routes are
+	// not registered.
+	Exports ExportService
+	// SyncHealth serves GET /v1/sync/health (compute.SyncHealth), and SyncActivity records each
+	// device's last push and pull for it (mongostore.SyncActivity); each is optional (with
+	// Accounts).
+	SyncHealth   SyncHealthService
+	SyncActivity SyncActivityRecorder
 }
 
 // Server is the fieldsync HTTP server.
@@ -121,7 +135,7 @@ func New(cfg Config, deps Deps) *Server {
 		StreamRequestBody: true,
 	})
 	s.limitDeclaredBodies()
-	s.app.Use(requestID, s.observe, recover.New(), s.bufferBody)
+	s.app.Use(securityHeaders, requestID, s.observe, recover.New(), s.bufferBody)
 	s.routes()
 	return s
 }
@@ -132,6 +146,9 @@ func (s *Server) routes() {
 	s.app.Get("/metrics", s.metrics.handler())
 	if s.deps.Accounts != nil {
 		s.accountRoutes()
+	}
+	if s.deps.Accounts != nil {
+		s.syncHealthRoutes() // before the sync routes: it wraps them
 	}
 	if s.deps.Accounts != nil && s.deps.Sync != nil {
 		s.syncRoutes()
@@ -150,6 +167,18 @@ func (s *Server) routes() {
 	}
 	if s.deps.Accounts != nil && s.deps.PettyCash != nil {
 		s.pettyCashRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.DevClock != nil {
+		s.devClockRoutes()
+	}
+	if s.deps.Console != nil {
+		s.consoleRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.Console != nil {
+		s.consoleSessionRoutes()
+	}
+	if s.deps.Accounts != nil && s.deps.Exports != nil {
+		s.exportRoutes()
 	}
 }
 

@@ -74,7 +74,7 @@ func (e *Engine) Push(ctx context.Context, p domain.Principal, address string, m
 	if err != nil {
 		return nil, err
 	}
-	if err := e.storeReceipts(ctx, items); err != nil {
+	if err := e.storeReceipts(ctx, p, items); err != nil {
 		return nil, err
 	}
 	results := make([]Result, len(items))
@@ -324,14 +324,15 @@ func cloneRecord(r *Record) *Record {
 
 // storeReceipts writes the results of this batch to the mutation log, rejected ones included
 // (so that a reused key is recognised), except those that came from the log.
-func (e *Engine) storeReceipts(ctx context.Context, items []*pushItem) error {
+func (e *Engine) storeReceipts(ctx context.Context, p domain.Principal, items []*pushItem) error {
 	var receipts []Receipt
 	now := e.now().UTC()
 	for _, it := range items {
 		if it.key == "" || it.logged || it.dupOf >= 0 {
 			continue
 		}
-		receipts = append(receipts, Receipt{Key: it.key, ContentHash: it.hash, Result: it.result, At: now})
+		receipts = append(receipts, Receipt{Key: it.key, ContentHash: it.hash, Result: it.result, At: now,
+			UserID: p.UserID, DeviceID: p.DeviceID})
 	}
 	return e.log.PutMany(ctx, receipts)
 }

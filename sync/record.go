@@ -60,11 +60,15 @@ const MaxReceipts = 64
 
 // Receipt is the stored outcome of one mutation: Key is its idempotency key (IdempotencyKey),
 // ContentHash the hash of what it carried (MutationHash), Result what the device was told.
+// UserID and DeviceID (the server's device id) say who pushed it: set on mutation-log entries
+// (for sync health), empty on a record's own receipts and on log entries written before.
 type Receipt struct {
 	Key         string
 	ContentHash string
 	Result      Result
 	At          time.Time
+	UserID      string
+	DeviceID    string
 }
 
 // Result is the outcome of one pushed mutation, as the device receives it:

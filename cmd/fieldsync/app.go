@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"path/filepath"
 
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/server/console"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/blobs"
 	"github.com/fieldsync/fieldsync/sync/compute"
@@ -37,6 +39,7 @@ type app struct {
 	// /v1/policy, /v1/months and /v1/year-end-bonuses; serve runs the worker.
 	policies *compute.Policies
 	rules    *compute.Worker
+	clock    *devClock // the dev clock (FIELDSYNC_DEV_CLOCK); nil: the real clock
 }
 
 // newLogger returns the JSON slog logger every component shares.
@@ -112,8 +115,24 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err er
 		Scoring:     a.rules,
 		Review:      compute.NewReviews(mongostore.NewRecords(a.store), a.policies),
 		PettyCash:   compute.NewPettyCash(mongostore.NewRecords(a.store), a.engine, a.policies),
+		DevClock:    a.devClockDep(),
+		Console:     consoleFiles(),
+		Exports:     compute.NewExports(a.rules, mongostore.NewAccounts(a.store)),
+		SyncHealth: compute.NewSyncHealth(compute.SyncHealthConfig{Activity: mongostore.NewSyncActivity(a.store, a.now()),
+			Records: mongostore.NewRecords(a.store), Users: mongostore.NewAccounts(a.store),
+			Teams: mongostore.NewAccounts(a.store), Now: a.now()}),
+		SyncActivity: mongostore.NewSyncActivity(a.store, a.now()),
 	})
 	return a, nil
+}
+
+// consoleFiles is the web console embedded in the binary (server/console), rooted at its web/.
+func consoleFiles() fs.FS {
+	sub, err := fs.Sub(console.Files, "web")
+	if err != nil {
+		panic(err) // "web" is a valid path: fs.Sub cannot fail on it
+	}
+	return sub
 }
 
 // stopStores closes the clients and stops the embedded servers, in reverse start order, then
@@ -161,7 +180,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	defer stopJanitor()
 	go runJanitor(janitorCtx, a.store, log)
 	go runPhotoJanitor(janitorCtx, a.photos, log)
-	go a.rules.Run(janitorCtx) // the rules engine: R1, assessments, unfinished closes (every instance; one lease)
+	go a.runRules(janitorCtx) // the rules engine: R1, assessments, unfinished closes (every instance; one lease)
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
 	select {
@@ -198,8 +217,11 @@ func (a *app) startDocuments(ctx context.Context) (err error) {
 	} else {
 		a.log.Info("documents: external MongoDB", slog.String("database", a.cfg.MongoDB))
 	}
-	a.store, err = mongostore.Open(ctx, mongostore.Config{URI: mongoURI, Database: a.cfg.MongoDB,
-		Embedded: a.cfg.EmbeddedMongo(), Logger: a.log})
+	cfg := mongostore.Config{URI: mongoURI, Database: a.cfg.MongoDB, Embedded: a.cfg.EmbeddedMongo(), Logger: a.log}
+	if a.ferret != nil {
+		cfg.IndexIDs = a.ferret.IndexIDs
+	}
+	a.store, err = mongostore.Open(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open document store: %w", err)
 	}
@@ -219,7 +241,8 @@ func (a *app) startAccounts(ctx context.Context) error {
 	}
 	a.users, err = accounts.New(accounts.Config{Store: mongostore.NewAccounts(a.store),
 		Audit: mongostore.NewAuditLog(a.store), SigningKey: key, Policy: policy, Logger: a.log})
-	a.policies = newPolicies(a.store)
-	a.engine = newEngine(a.store, key, a.policies)
+	a.clock = newDevClock(a.cfg, a.store, a.log)
+	a.policies = newPolicies(a.store, a.now())
+	a.engine = newEngine(a.store, key, a.policies, a.now())
 	return err
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // newPolicies is the policy service on the document store.
-func newPolicies(store *mongostore.Store) *compute.Policies {
+func newPolicies(store *mongostore.Store, now func() time.Time) *compute.Policies {
 	return compute.NewPolicies(compute.PolicyConfig{Store: mongostore.NewPolicies(store),
-		Audit: mongostore.NewAuditLog(store)})
+		Audit: mongostore.NewAuditLog(store), Now: now})
 }
 
 // startRules seeds the policy service (seeding the default policy on an empty database: every
@@ -31,6 +31,7 @@ func (a *app) startRules(ctx context.Context) error {
 		Audit:     mongostore.NewAuditLog(a.store),
 		Logger:    a.log,
 		Steps:     []compute.Step{compute.ReimbursementStep()}, // R11–R14, R16: reimbursements
+		Now:       a.now(),                                     // the dev clock when on (devclock.go)
 	})
 	return nil
 }

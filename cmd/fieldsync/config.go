@@ -30,6 +30,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // FIELDSYNC_SHUTDOWN_TIMEOUT
 	JWTSecret       string        // FIELDSYNC_JWT_SECRET; empty = generated once and stored in the database (settings)
 	PasswordCost    int           // FIELDSYNC_PASSWORD_COST, bcrypt cost 4..31; 0 = the accounts policy's default
+	DevClock        bool          // FIELDSYNC_DEV_CLOCK: an admin may set the server's clock (PUT /v1/dev/clock); development only
 }
 
 func defaultConfig() Config {
@@ -109,6 +110,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 	duration(&cfg.ShutdownTimeout, "shutdown-timeout", "FIELDSYNC_SHUTDOWN_TIMEOUT", "how long shutdown waits for in-flight requests")
 	str(&cfg.JWTSecret, "jwt-secret", "FIELDSYNC_JWT_SECRET", "access-token signing key (at least 32 bytes); generated once into the database when empty")
 	integer(&cfg.PasswordCost, "password-cost", "FIELDSYNC_PASSWORD_COST", "bcrypt cost of password hashes (4..31; 0: the default)")
+	boolean(&cfg.DevClock, "dev-clock", "FIELDSYNC_DEV_CLOCK", "development only: let an admin set the server's clock (PUT /v1/dev/clock)")
 	if err := errors.Join(errs...); err != nil {
 		return cfg, err
 	}

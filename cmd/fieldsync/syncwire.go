@@ -19,24 +19,26 @@ const janitorInterval = time.Hour
 
 // newEngine builds the sync engine on the document store. The pull cursors are signed with a
 // key derived from the token signing key, so every instance signs alike.
-func newEngine(store *mongostore.Store, signingKey []byte, policies *compute.Policies) *sync.Engine {
+func newEngine(store *mongostore.Store, signingKey []byte, policies *compute.Policies, now func() time.Time) *sync.Engine {
 	mac := hmac.New(sha256.New, signingKey)
 	mac.Write([]byte("fieldsync pull cursor v1"))
 	return sync.New(sync.Config{
 		Records:   mongostore.NewRecords(store),
 		Sequencer: mongostore.NewSequencer(store, time.Now),
 		Log:       mongostore.NewMutationLog(store),
-		Rules:     newRules(store, policies),
+		Rules:     newRules(store, policies, now),
 		Audit:     mongostore.NewAuditLog(store),
 		CursorKey: mac.Sum(nil),
+		Now:       now, // the dev clock when on (devclock.go): createdAt, updatedAt
 	})
 }
 
 // newRules are the team's rules as the engine applies them to every write: validation and life
 // cycles (sync/schema), photos (R16, photosPending), and the locks of approved records and closed
 // months (R5).
-func newRules(store *mongostore.Store, policies *compute.Policies) sync.DomainRules {
+func newRules(store *mongostore.Store, policies *compute.Policies, now func() time.Time) sync.DomainRules {
 	r := schema.NewRules(schema.Config{
+		Now:    now, // submittedAt, reviewedAt
 		Lookup: schema.NewStoreLookup(mongostore.NewRecords(store)),
 		Extra:  map[string]schema.Hook{domain.CollIncidents: compute.IncidentHook(policies)},
 		Policy: func(d domain.Date) domain.Policy {

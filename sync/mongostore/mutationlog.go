@@ -35,6 +35,8 @@ type receiptDoc struct {
 	ErrMessage  string       `bson:"em,omitempty"`
 	ErrFields   []errField   `bson:"ef,omitempty"`
 	At          time.Time    `bson:"at"`
+	UserID      string       `bson:"u,omitempty"` // who pushed (mutation log only; absent before sync health)
+	DeviceID    string       `bson:"d,omitempty"`
 }
 
 // errField is one per-field message; field paths may hold '.' and '$', so they are values, not keys.
@@ -51,7 +53,7 @@ type fieldConfl struct {
 
 func fromReceipt(r sync.Receipt) receiptDoc {
 	d := receiptDoc{Key: r.Key, ContentHash: r.ContentHash, MutationID: r.Result.MutationID,
-		Status: string(r.Result.Status), Version: r.Result.Version, At: r.At.UTC()}
+		Status: string(r.Result.Status), Version: r.Result.Version, At: r.At.UTC(), UserID: r.UserID, DeviceID: r.DeviceID}
 	for _, c := range r.Result.Conflicts {
 		d.Conflicts = append(d.Conflicts, fieldConfl{Field: c.Field, ServerValue: toStorage(c.ServerValue), ClientValue: toStorage(c.ClientValue)})
 	}
@@ -65,7 +67,7 @@ func fromReceipt(r sync.Receipt) receiptDoc {
 }
 
 func (d receiptDoc) toReceipt() sync.Receipt {
-	r := sync.Receipt{Key: d.Key, ContentHash: d.ContentHash, At: d.At, Result: sync.Result{
+	r := sync.Receipt{Key: d.Key, ContentHash: d.ContentHash, At: d.At, UserID: d.UserID, DeviceID: d.DeviceID, Result: sync.Result{
 		MutationID: d.MutationID, Status: sync.Status(d.Status), Version: d.Version}}
 	for _, c := range d.Conflicts {
 		r.Result.Conflicts = append(r.Result.Conflicts, sync.FieldConflict{Field: c.Field,

@@ -25,10 +25,22 @@ const collRecords = "records"
 const maxCASAttempts = 8
 
 // Records implements sync.RecordStore.
-type Records struct{ store *Store }
+//
+// On MongoDB a write is a compare-and-set on {_id, seq} and a pull one query on the (aud, seq)
+// index. On FerretDB v1, which answers only `{_id: <string>}` filters from an index, the same
+// queries would read the whole collection: there a write holds the Store's write lock for its
+// read-modify-write and is addressed by _id alone (sound: on FerretDB the Store is the
+// database's only writer), and a pull reads the change feed (feed.go).
+type Records struct {
+	store *Store
+	index bool // the MongoDB queries even on FerretDB (tests of that path)
+}
 
 // NewRecords returns the record store of s.
 func NewRecords(s *Store) *Records { return &Records{store: s} }
+
+// feedMode reports whether r keeps and reads the change feed (FerretDB).
+func (r *Records) feedMode() bool { return r.store.ferret && !r.index }
 
 func (r *Records) coll() *mongo.Collection { return r.store.DB().Collection(collRecords) }
 
@@ -174,26 +186,37 @@ func (r *Records) UpdateMany(ctx context.Context, keys []sync.RecordKey,
 		if attempt == maxCASAttempts {
 			return fmt.Errorf("update %d records: still clashing after %d attempts: %w", len(pending), attempt, domain.ErrConflict)
 		}
-		cur, err := r.GetMany(ctx, pending)
-		if err != nil {
-			return err
-		}
-		for _, k := range pending {
-			if _, ok := cur[k]; !ok {
-				cur[k] = nil
-			}
-		}
-		next, err := fn(cur)
-		if err != nil {
-			return err
-		}
-		clashed, err := r.writeCAS(ctx, cur, next)
+		clashed, err := r.updateOnce(ctx, pending, fn)
 		if err != nil {
 			return err
 		}
 		pending = clashed
 	}
 	return nil
+}
+
+// updateOnce is one round of UpdateMany: read, fn, compare-and-set write. On FerretDB the round
+// holds the store's write lock, and the write is addressed by _id alone (see Records).
+func (r *Records) updateOnce(ctx context.Context, keys []sync.RecordKey,
+	fn func(cur map[sync.RecordKey]*sync.Record) (map[sync.RecordKey]*sync.Record, error)) ([]sync.RecordKey, error) {
+	if r.feedMode() {
+		r.store.writeMu.Lock()
+		defer r.store.writeMu.Unlock()
+	}
+	cur, err := r.GetMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if _, ok := cur[k]; !ok {
+			cur[k] = nil
+		}
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return nil, err
+	}
+	return r.writeCAS(ctx, cur, next)
 }
 
 // writeCAS writes next, each record conditional on the Seq of its version in cur, and returns
@@ -205,12 +228,24 @@ func (r *Records) writeCAS(ctx context.Context, cur, next map[sync.RecordKey]*sy
 	keys := slices.SortedFunc(maps.Keys(next), func(a, b sync.RecordKey) int {
 		return compareKeys(a, b)
 	})
+	if r.feedMode() {
+		recs := make([]*sync.Record, len(keys))
+		for i, k := range keys {
+			recs[i] = next[k]
+		}
+		if err := r.appendFeed(ctx, recs); err != nil {
+			return nil, err
+		}
+	}
 	models := make([]mongo.WriteModel, 0, len(keys))
 	for _, k := range keys {
 		doc := fromRecord(next[k])
 		if old := cur[k]; old != nil {
-			models = append(models, mongo.NewReplaceOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: doc.ID}, {Key: "seq", Value: old.Seq}}).SetReplacement(doc))
+			filter := bson.D{{Key: "_id", Value: doc.ID}, {Key: "seq", Value: old.Seq}}
+			if r.feedMode() {
+				filter = filter[:1] // the write lock is the compare-and-set
+			}
+			models = append(models, mongo.NewReplaceOneModel().SetFilter(filter).SetReplacement(doc))
 		} else {
 			models = append(models, mongo.NewInsertOneModel().SetDocument(doc))
 		}
@@ -267,9 +302,13 @@ func compareKeys(a, b sync.RecordKey) int {
 }
 
 // Changes implements sync.RecordStore with one indexed query on (aud, seq) and (rev, seq).
+// On FerretDB it reads the change feed instead (feedChanges).
 func (r *Records) Changes(ctx context.Context, q sync.ChangeQuery) ([]*sync.Record, error) {
 	if len(q.Tokens) == 0 || q.Limit <= 0 || q.Through <= q.After {
 		return nil, nil
+	}
+	if r.feedMode() {
+		return r.feedChanges(ctx, q)
 	}
 	seqRange := bson.D{{Key: "$gt", Value: q.After}, {Key: "$lte", Value: q.Through}}
 	visible := bson.A{
@@ -319,6 +358,10 @@ func (r *Records) TombstonesBefore(ctx context.Context, cutoff time.Time) (int64
 // DeleteTombstones removes the tombstones with Seq at or below through that were last written
 // before cutoff, and returns how many.
 func (r *Records) DeleteTombstones(ctx context.Context, through int64, cutoff time.Time) (int64, error) {
+	if r.feedMode() {
+		r.store.writeMu.Lock()
+		defer r.store.writeMu.Unlock()
+	}
 	res, err := r.coll().DeleteMany(ctx, bson.D{{Key: "del", Value: true}, {Key: "seq", Value: bson.D{{Key: "$lte", Value: through}}},
 		{Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
 	if err != nil {

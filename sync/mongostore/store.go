@@ -17,6 +17,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	stdsync "sync"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,10 @@ type Config struct {
 	Embedded bool
 	// Logger receives the warning about an external FerretDB; slog.Default() when nil.
 	Logger *slog.Logger
+	// IndexIDs, when set, is called by Open once every collection exists, with the database
+	// name: the embedded FerretDB's ferretdb.Server.IndexIDs, which makes its `_id` lookups
+	// indexed (FerretDB v1 never uses its own `_id` index).
+	IndexIDs func(ctx context.Context, database string) error
 }
 
 // Store is a connected MongoDB (or FerretDB) database with its indexes in place. It is safe for
@@ -61,6 +66,10 @@ type Store struct {
 	db          *mongo.Database
 	ferret      bool
 	maxPoolSize uint64
+	// writeMu serializes the record store's read-modify-write on FerretDB, where a
+	// compare-and-set filter other than _id alone would read the whole table (Records). Sound
+	// because on FerretDB this Store is the database's only writer (see Open).
+	writeMu stdsync.Mutex
 	open        *atomic.Int64 // connections currently open in the pool
 }
 
@@ -123,9 +132,25 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = s.Close(context.Background())
 		return nil, err
 	}
+	if err := s.ensureCollections(ctx); err != nil {
+		_ = s.Close(context.Background())
+		return nil, err
+	}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, err
+	}
+	if cfg.IndexIDs != nil {
+		if err := cfg.IndexIDs(ctx, cfg.Database); err != nil {
+			_ = s.Close(context.Background())
+			return nil, fmt.Errorf("open mongo: %w", err)
+		}
+	}
+	if s.ferret {
+		if err := NewRecords(s).backfillFeed(ctx); err != nil {
+			_ = s.Close(context.Background())
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -194,6 +219,31 @@ func (s *Store) Close(ctx context.Context) error {
 	err := s.client.Disconnect(ctx)
 	if err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
 		return Translate(err, "close mongo")
+	}
+	return nil
+}
+
+// collections lists every collection the store writes, so that Open creates them all up front
+// (and Config.IndexIDs sees them). A new collection is added here.
+var collections = []string{collAuditLog, collBlobs, collChangeFeed, collClosedMonths, collComputeState, collDevices,
+	collMutations, collPolicies, collRateLimits, collRecords, collRefreshTokens, collSettings, collSyncMeta, collTeams,
+	collUploadLocks, collUsers}
+
+// ensureCollections creates the collections that do not exist yet.
+func (s *Store) ensureCollections(ctx context.Context) error {
+	existing, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return Translate(err, "list collections")
+	}
+	for _, c := range collections {
+		if slices.Contains(existing, c) {
+			continue
+		}
+		err := s.db.CreateCollection(ctx, c)
+		var ce mongo.CommandError
+		if err != nil && !(errors.As(err, &ce) && ce.Code == 48) { // 48: NamespaceExists (a concurrent Open)
+			return Translate(err, "create collection %s", c)
+		}
 	}
 	return nil
 }

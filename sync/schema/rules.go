@@ -89,8 +89,11 @@ func (r *rules) lifecycle(ctx context.Context, p domain.Principal, cur, next *sy
 	if next.Deleted {
 		return deleting(cur)
 	}
-	if cur != nil && sameFields(cur.Fields, next.Fields) {
-		return nil // nothing changed (a write that only logged conflicts)
+	if cur != nil && sameFields(withoutPhotoStamps(cur.Fields), withoutPhotoStamps(next.Fields)) {
+		// Nothing the life cycle judges changed: a write that only logged conflicts, or the
+		// server's refresh when a photo arrived (sync.Engine.Refresh, as the admin role, which no
+		// life cycle lets write), which moves only the photo stamps.
+		return nil
 	}
 	now := r.cfg.Now().UTC()
 	switch next.Collection {
@@ -126,6 +129,20 @@ func deleting(cur *sync.Record) error {
 				"the record is under review: withdraw it before deleting it")}}
 	}
 	return nil
+}
+
+// withoutPhotoStamps returns fields without the stamps sync.DomainRules derives from the photo
+// store (photosPending, duplicateOf).
+func withoutPhotoStamps(fields map[string]any) map[string]any {
+	if _, ok := fields[sync.FieldPhotosPending]; !ok {
+		if _, ok := fields[sync.FieldDuplicateOf]; !ok {
+			return fields
+		}
+	}
+	out := maps.Clone(fields)
+	delete(out, sync.FieldPhotosPending)
+	delete(out, sync.FieldDuplicateOf)
+	return out
 }
 
 func sameFields(a, b map[string]any) bool {

@@ -21,6 +21,7 @@ var sharedMongo struct {
 	started  bool
 	uri      string
 	embedded bool
+	dir      string        // the embedded FerretDB's data directory ("" for an external server)
 	admin    *mongo.Client // drops test databases; one connection, safe on FerretDB
 	err      error
 }
@@ -35,7 +36,8 @@ func mongoServer() (uri string, embedded bool, admin *mongo.Client, err error) {
 		return m.uri, m.embedded, m.admin, m.err
 	}
 	m.started = true
-	m.uri, m.embedded, m.err = startMongo()
+	m.uri, m.dir, m.err = startMongo()
+	m.embedded = m.dir != ""
 	if m.err == nil {
 		m.admin, m.err = mongo.Connect(options.Client().ApplyURI(m.uri).SetMaxPoolSize(1).
 			SetServerSelectionTimeout(mongostore.DefaultServerSelectionTimeout))
@@ -43,22 +45,24 @@ func mongoServer() (uri string, embedded bool, admin *mongo.Client, err error) {
 	return m.uri, m.embedded, m.admin, m.err
 }
 
-func startMongo() (uri string, embedded bool, err error) {
+// startMongo returns the URI of the server and, for the embedded FerretDB it starts, its data
+// directory.
+func startMongo() (uri, dir string, err error) {
 	if uri := os.Getenv(EnvMongoURI); uri != "" {
-		return uri, false, nil
+		return uri, "", nil
 	}
-	dir, err := tempDir("ferretdb")
+	dir, err = tempDir("ferretdb")
 	if err != nil {
-		return "", false, fmt.Errorf("ferretdb data dir: %w", err)
+		return "", "", fmt.Errorf("ferretdb data dir: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Never stopped: the test binary exits; its directory goes with the next run's removeStale.
 	srv, err := ferretdb.Start(ctx, ferretdb.Options{Dir: dir, NoSync: true, Logger: logger})
 	if err != nil {
-		return "", false, err
+		return "", "", err
 	}
-	return srv.URI(), true, nil
+	return srv.URI(), dir, nil
 }
 
 // MongoConfig returns a Config for a database of the shared server that no other test uses; the
@@ -79,7 +83,11 @@ func MongoConfig(t testing.TB) mongostore.Config {
 			t.Errorf("storetest: drop database %s: %v", name, err)
 		}
 	})
-	return mongostore.Config{URI: uri, Database: name, Embedded: embedded, Logger: logger}
+	cfg := mongostore.Config{URI: uri, Database: name, Embedded: embedded, Logger: logger}
+	if dir := sharedMongo.dir; dir != "" {
+		cfg.IndexIDs = func(ctx context.Context, database string) error { return ferretdb.IndexIDs(ctx, dir, database) }
+	}
+	return cfg
 }
 
 // Mongo opens a Store on a fresh database of the shared server (MongoConfig) and closes it and
