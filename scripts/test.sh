@@ -92,6 +92,10 @@ command -v go >/dev/null || die "go is not installed"
 missing=()
 command -v curl >/dev/null || missing+=(curl ca-certificates)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev) # -race needs cgo
+# e2e/console drives Debian's Chromium (or $CHROMIUM); a CJK font keeps its screenshots legible.
+if [[ -d e2e/console && -z ${CHROMIUM:-} && ! -x /usr/bin/chromium ]]; then
+  missing+=(chromium fonts-wqy-microhei)
+fi
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     die "missing ${missing[*]}: install them and run again"
