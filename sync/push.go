@@ -50,10 +50,11 @@ type pushItem struct {
 	hash    string
 	rec     RecordKey
 	result  Result
-	done    bool // result is final
-	logged  bool // result came from the mutation log: do not store it again
-	dupOf   int  // index of an earlier mutation of the batch with the same key, or -1
-	changed bool
+	done    bool      // result is final
+	logged  bool      // result came from the mutation log: do not store it again
+	dupOf   int       // index of an earlier mutation of the batch with the same key, or -1
+	changed bool      // written to its record, receipt included
+	evicted []Receipt // older receipts its record's write dropped (MaxReceipts): to the log
 }
 
 // Push applies a batch of mutations from p's device, in order, each exactly once, and returns
@@ -248,6 +249,7 @@ func (e *Engine) applyPending(ctx context.Context, p domain.Principal, items []*
 // that a resend is decided again.
 func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cur *Record, now time.Time) (Result, *Record, bool, error) {
 	m := it.m
+	it.evicted = nil
 	if cur != nil {
 		for _, r := range cur.Receipts {
 			if r.Key == it.key {
@@ -302,6 +304,7 @@ func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cu
 	res := Result{MutationID: m.MutationID, Status: d.Status, Version: next.Version, Conflicts: d.Conflicts}
 	next.Receipts = append(next.Receipts, Receipt{Key: it.key, ContentHash: it.hash, Result: res, At: now})
 	if over := len(next.Receipts) - MaxReceipts; over > 0 {
+		it.evicted = slices.Clone(next.Receipts[:over])
 		next.Receipts = slices.Clone(next.Receipts[over:])
 	}
 	return res, next, true, nil
@@ -322,13 +325,17 @@ func cloneRecord(r *Record) *Record {
 	return &c
 }
 
-// storeReceipts writes the results of this batch to the mutation log, rejected ones included
-// (so that a reused key is recognised), except those that came from the log.
+// storeReceipts writes to the mutation log the results of this batch that no record holds:
+// rejected and unchanged mutations (so that a resend, or a reused key, is recognised), and the
+// older receipts that this batch's writes dropped from their records. A mutation written to its
+// record keeps its receipt there, in the same single-document write (apply), which is what
+// answers its resend; logging it too would double the writes of a push.
 func (e *Engine) storeReceipts(ctx context.Context, p domain.Principal, items []*pushItem) error {
 	var receipts []Receipt
 	now := e.now().UTC()
 	for _, it := range items {
-		if it.key == "" || it.logged || it.dupOf >= 0 {
+		receipts = append(receipts, it.evicted...)
+		if it.key == "" || it.logged || it.dupOf >= 0 || it.changed {
 			continue
 		}
 		receipts = append(receipts, Receipt{Key: it.key, ContentHash: it.hash, Result: it.result, At: now,

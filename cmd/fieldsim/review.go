@@ -98,7 +98,7 @@ func (sc *scenario) leaderReview(ctx context.Context, d time.Time) error {
 			typ, points, note = "left_post", -5, "服务期间擅离岗位"
 		}
 		lp.edit(when, domain.CollIncidents, s.newID(), map[string]any{"technicianId": t.user.ID, "type": typ,
-			"date": d.Format(time.DateOnly), "points": points, "note": note}, "")
+			"date": d.Format(time.DateOnly), "points": points, "reason": note}, "")
 	}
 	if err := lp.sync(ctx); err != nil {
 		return err

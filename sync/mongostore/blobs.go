@@ -72,21 +72,16 @@ func (b *Blobs) Get(ctx context.Context, h string) (blobs.Blob, error) {
 	return d.toBlob(), nil
 }
 
-// Existing implements blobs.Meta with one query on _id.
+// Existing implements blobs.Meta by _id (findByIDs).
 func (b *Blobs) Existing(ctx context.Context, hashes []string) ([]string, error) {
 	if len(hashes) == 0 {
 		return nil, nil
 	}
-	cur, err := b.coll().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: hashes}}}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	docs, err := findByIDs[struct {
+		ID string `bson:"_id"`
+	}](ctx, b.store, b.coll(), hashes)
 	if err != nil {
 		return nil, Translate(err, "find %d photos", len(hashes))
-	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, Translate(err, "decode photos")
 	}
 	out := make([]string, len(docs))
 	for i, d := range docs {

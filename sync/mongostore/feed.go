@@ -147,6 +147,14 @@ func (r *Records) feedChanges(ctx context.Context, q sync.ChangeQuery) ([]*sync.
 	return out, nil
 }
 
+// backfill builds what Records keeps beside the records on FerretDB when a database lacks it.
+func (r *Records) backfill(ctx context.Context) error {
+	if err := r.backfillFeed(ctx); err != nil {
+		return err
+	}
+	return r.backfillPhotoRefs(ctx)
+}
+
 // backfillFeed builds the change feed from the records when it is empty and records exist (a
 // database written before the feed was kept). One pass over the records, at Open.
 func (r *Records) backfillFeed(ctx context.Context) error {

@@ -236,7 +236,27 @@ func (r *Records) writeCAS(ctx context.Context, cur, next map[sync.RecordKey]*sy
 		if err := r.appendFeed(ctx, recs); err != nil {
 			return nil, err
 		}
+		if added, _ := photoDiff(keys, cur, next); len(added) > 0 {
+			if err := r.addPhotoRefs(ctx, added); err != nil {
+				return nil, err
+			}
+		}
 	}
+	clashed, err := r.writeRecords(ctx, keys, cur, next)
+	if err != nil || !r.feedMode() {
+		return clashed, err
+	}
+	written := slices.DeleteFunc(slices.Clone(keys), func(k sync.RecordKey) bool { return slices.Contains(clashed, k) })
+	if _, removed := photoDiff(written, cur, next); len(removed) > 0 {
+		if err := r.removePhotoRefs(ctx, removed); err != nil {
+			return nil, err
+		}
+	}
+	return clashed, nil
+}
+
+// writeRecords is writeCAS's one bulk write; it returns the keys whose write clashed.
+func (r *Records) writeRecords(ctx context.Context, keys []sync.RecordKey, cur, next map[sync.RecordKey]*sync.Record) ([]sync.RecordKey, error) {
 	models := make([]mongo.WriteModel, 0, len(keys))
 	for _, k := range keys {
 		doc := fromRecord(next[k])
@@ -370,7 +390,7 @@ func (r *Records) DeleteTombstones(ctx context.Context, through int64, cutoff ti
 	return res.DeletedCount, nil
 }
 
-// ---- Photo queries (sync/blobs.Records; docs/photos.md), on the photos index ----
+// ---- Photo queries (sync/blobs.Records; docs/photos.md), on the photos index (photo_refs on FerretDB) ----
 
 // PhotoVisible reports whether a live record whose audience holds one of tokens refers to the
 // photo h: who may read a photo.
@@ -388,12 +408,18 @@ func (r *Records) PhotoVisible(ctx context.Context, h string, tokens []string) (
 
 // Referring returns up to limit records, tombstones included, that refer to the photo h.
 func (r *Records) Referring(ctx context.Context, h string, limit int) ([]sync.RecordKey, error) {
+	if r.feedMode() {
+		return r.feedReferring(ctx, h, limit)
+	}
 	return r.photoKeys(ctx, bson.D{{Key: "photos", Value: h}}, limit, "find the records of photo %s", h)
 }
 
 // Claims returns up to limit live records of collections that refer to the photo h, earliest
 // created first (ties by collection, then id: the order of _id).
 func (r *Records) Claims(ctx context.Context, h string, collections []string, limit int) ([]sync.PhotoClaim, error) {
+	if r.feedMode() {
+		return r.feedClaims(ctx, h, collections, limit)
+	}
 	filter := bson.D{{Key: "photos", Value: h}, {Key: "c", Value: bson.D{{Key: "$in", Value: collections}}}, {Key: "del", Value: false}}
 	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)).
 		SetProjection(bson.D{{Key: "c", Value: 1}, {Key: "rid", Value: 1}, {Key: "createdAt", Value: 1}})

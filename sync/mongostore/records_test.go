@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,5 +153,82 @@ func TestOpenBackfillsTheChangeFeed(t *testing.T) {
 		if !slices.Equal(got, want[p.UserID+" scratch"]) {
 			t.Errorf("%s after the backfill:\n got %q\nwant %q", p.UserID, got, want[p.UserID+" scratch"])
 		}
+	}
+}
+
+// photoScenario writes receipts referring to photos through e, and returns what the photo
+// queries answer about them, as lines.
+func photoScenario(t *testing.T, st *mongostore.Store, e *sync.Engine, records *mongostore.Records) []string {
+	t.Helper()
+	ctx := context.Background()
+	h1, h2 := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
+	id := func(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", 2000+i) }
+	receipt := func(n int, p domain.Principal, rid string, base int64, photo string) {
+		t.Helper()
+		m := recMutation(n, rid, sync.OpUpsert, base, map[string]any{"photo": photo})
+		m.Collection = "receipts"
+		if _, err := e.Push(ctx, p, "", []sync.Mutation{m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	receipt(1, recTech, id(1), 0, h1)
+	receipt(2, recTech2, id(2), 0, h1)
+	receipt(3, recOther, id(3), 0, h2)
+	var out []string
+	query := func(stage string) {
+		t.Helper()
+		for _, h := range []string{h1, h2} {
+			refs, err := records.Referring(ctx, h, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claims, err := records.Claims(ctx, h, []string{"receipts"}, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claimIDs []string
+			for _, c := range claims {
+				claimIDs = append(claimIDs, c.Key.ID[len(c.Key.ID)-4:])
+			}
+			var refIDs []string
+			for _, k := range refs {
+				refIDs = append(refIDs, k.ID[len(k.ID)-4:])
+			}
+			slices.Sort(refIDs)
+			visible := map[string]bool{}
+			for _, p := range []domain.Principal{recTech, recOther} {
+				v, err := records.PhotoVisible(ctx, h, p.Tokens())
+				if err != nil {
+					t.Fatal(err)
+				}
+				visible[p.UserID] = v
+			}
+			out = append(out, fmt.Sprintf("%s %s: referring %v claims %v visible %v", stage, h[:2], refIDs, claimIDs, visible))
+		}
+	}
+	query("created")
+	receipt(4, recTech, id(1), 1, h2) // the first claim of h1 moves to h2
+	m := recMutation(5, id(2), sync.OpDelete, 1, nil)
+	m.Collection = "receipts"
+	if _, err := e.Push(ctx, recTech2, "", []sync.Mutation{m}); err != nil {
+		t.Fatal(err)
+	}
+	query("changed")
+	return out
+}
+
+// TestPhotoQueriesAgree asks the photo queries on photo_refs (FerretDB) and on the photos index
+// (forced on FerretDB) the same questions, and again after a backfill.
+func TestPhotoQueriesAgree(t *testing.T) {
+	feedStore, indexStore := storetest.Mongo(t), storetest.Mongo(t)
+	requireFerretDB(t, feedStore)
+	feedRecs, indexRecs := mongostore.NewRecords(feedStore), mongostore.NewIndexRecords(indexStore)
+	feed := photoScenario(t, feedStore, newRecEngine(feedStore, feedRecs), feedRecs)
+	index := photoScenario(t, indexStore, newRecEngine(indexStore, indexRecs), indexRecs)
+	if !slices.Equal(feed, index) {
+		t.Fatalf("photo_refs and the photos index disagree:\nfeed  %q\nindex %q", feed, index)
+	}
+	if !strings.Contains(feed[0], "claims [2001 2002]") || !strings.Contains(feed[3], "claims [2001 2003]") {
+		t.Errorf("unexpected claims: %q", feed)
 	}
 }

@@ -70,7 +70,7 @@ type Store struct {
 	// compare-and-set filter other than _id alone would read the whole table (Records). Sound
 	// because on FerretDB this Store is the database's only writer (see Open).
 	writeMu stdsync.Mutex
-	open        *atomic.Int64 // connections currently open in the pool
+	open    *atomic.Int64 // connections currently open in the pool
 }
 
 // Open connects to cfg.URI, detects FerretDB (buildInfo answers with ferretdbVersion) and then
@@ -147,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	if s.ferret {
-		if err := NewRecords(s).backfillFeed(ctx); err != nil {
+		if err := NewRecords(s).backfill(ctx); err != nil {
 			_ = s.Close(context.Background())
 			return nil, err
 		}
@@ -226,7 +226,7 @@ func (s *Store) Close(ctx context.Context) error {
 // collections lists every collection the store writes, so that Open creates them all up front
 // (and Config.IndexIDs sees them). A new collection is added here.
 var collections = []string{collAuditLog, collBlobs, collChangeFeed, collClosedMonths, collComputeState, collDevices,
-	collMutations, collPolicies, collRateLimits, collRecords, collRefreshTokens, collSettings, collSyncMeta, collTeams,
+	collMutations, collPhotoRefs, collPolicies, collRateLimits, collRecords, collRefreshTokens, collSettings, collSyncMeta, collTeams,
 	collUploadLocks, collUsers}
 
 // ensureCollections creates the collections that do not exist yet.

@@ -71,8 +71,19 @@ func (l *StoreLookup) RevisitPlansFor(ctx context.Context, team, formID string) 
 	return out, nil
 }
 
-// FirstClaim implements Lookup.
+// PhotoClaims is what a record store offers when it can find the records that claim a photo
+// directly (sync/mongostore.Records.Claims): live records of collections referring to the photo
+// h, earliest created first (ties by id), at most limit.
+type PhotoClaims interface {
+	Claims(ctx context.Context, h string, collections []string, limit int) ([]sync.PhotoClaim, error)
+}
+
+// FirstClaim implements Lookup: through the store's PhotoClaims when it has them, otherwise by
+// reading every receipt.
 func (l *StoreLookup) FirstClaim(ctx context.Context, sha256 string, except sync.RecordKey) (*sync.Record, error) {
+	if pc, ok := l.store.(PhotoClaims); ok {
+		return l.firstClaimIndexed(ctx, pc, sha256, except)
+	}
 	tokens := tokensOf(domain.CollReceipts, domain.RecordMeta{}, "role:")
 	var first *sync.Record
 	err := l.scan(ctx, domain.CollReceipts, tokens, func(r *sync.Record) {
@@ -85,6 +96,35 @@ func (l *StoreLookup) FirstClaim(ctx context.Context, sha256 string, except sync
 	})
 	if err != nil {
 		return nil, fmt.Errorf("look up the first claim of a receipt image: %w", err)
+	}
+	return first, nil
+}
+
+// firstClaimIndexed is FirstClaim on a store with PhotoClaims: the first of the photo's claims
+// among receipts that is not except, checked against the record itself.
+func (l *StoreLookup) firstClaimIndexed(ctx context.Context, pc PhotoClaims, sha256 string, except sync.RecordKey) (*sync.Record, error) {
+	claims, err := pc.Claims(ctx, sha256, []string{domain.CollReceipts}, 3)
+	if err != nil {
+		return nil, fmt.Errorf("look up the first claim of a receipt image: %w", err)
+	}
+	var keys []sync.RecordKey
+	for _, c := range claims {
+		if c.Key.ID != except.ID {
+			keys = append(keys, c.Key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	got, err := l.store.GetMany(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("look up the first claim of a receipt image: %w", err)
+	}
+	var first *sync.Record
+	for _, k := range keys {
+		if r := got[k]; r != nil && !r.Deleted && r.Fields["photo"] == sha256 && (first == nil || claimedBefore(r, first)) {
+			first = r
+		}
 	}
 	return first, nil
 }
