@@ -94,6 +94,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
 	}
+	// FerretDB's New leaks its SQLite backend when it cannot bind the listener, and FerretDB
+	// panics when the garbage collector finds a backend that was never closed: bind once
+	// ourselves first, so that a taken address fails here, before New.
+	if probe, err := net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("start ferretdb on %s: %w", addr, err)
+	} else if err := probe.Close(); err != nil {
+		return nil, fmt.Errorf("start ferretdb on %s: %w", addr, err)
+	}
 	// Telemetry needs no switch: the embedded FerretDB never creates a telemetry reporter and
 	// marks telemetry disabled and locked in its state (ferretdb.New).
 	newMu.Lock()
