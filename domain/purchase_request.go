@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -106,7 +107,7 @@ func NewPurchaseRequest(pr PurchaseRequest) (PurchaseRequest, error) {
 		if len(pr.Items) == 0 {
 			bad.add("items", "min", "提交前至少一项", "must list at least one item before submitting")
 		}
-		if pr.Reason == "" {
+		if strings.TrimSpace(pr.Reason) == "" {
 			bad.add("reason", "required", "提交前必填", "required before submitting")
 		}
 	}
@@ -260,7 +261,7 @@ func checkDecisions(role Role, from PurchaseStatus, was, next PurchaseRequest) e
 		if !slices.Contains(s.at, from) || s.next == "" {
 			return notWaiting(s.field, from, role)
 		}
-		if s.next == DecisionRejected && s.note == "" {
+		if s.next == DecisionRejected && strings.TrimSpace(s.note) == "" {
 			return Invalid("a rejection needs a reason", map[string]string{
 				s.noteField: FieldMessage("required", "驳回须填写原因", "a rejection needs a reason")})
 		}

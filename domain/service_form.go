@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -226,7 +227,7 @@ func ApplyServiceFormWrite(role Role, by string, cur *ServiceForm, next ServiceF
 		if dataChanged {
 			return next, Errorf(CodeForbidden, "a leader reviews service forms, never edits them")
 		}
-		if to == FormRejected && from != FormRejected && next.ReviewNote == "" {
+		if to == FormRejected && from != FormRejected && strings.TrimSpace(next.ReviewNote) == "" {
 			return next, Invalid("a rejection needs a reason", map[string]string{
 				"reviewNote": FieldMessage("required", "驳回须填写原因", "a rejection needs a reason")})
 		}

@@ -189,6 +189,7 @@ func TestApplyServiceFormWrite(t *testing.T) {
 		{"leader approves", RoleLeader, &submitted, with(submitted, func(f *ServiceForm) { f.Status = FormApproved }), "", false, true},
 		{"leader rejects with a reason", RoleLeader, &submitted, with(submitted, func(f *ServiceForm) { f.Status, f.ReviewNote = FormRejected, "缺签字" }), "", false, true},
 		{"leader rejects without a reason", RoleLeader, &submitted, with(submitted, func(f *ServiceForm) { f.Status = FormRejected }), CodeInvalid, false, false},
+		{"leader rejects with a blank reason", RoleLeader, &submitted, with(submitted, func(f *ServiceForm) { f.Status, f.ReviewNote = FormRejected, "  \t " }), CodeInvalid, false, false},
 		{"leader approves a draft", RoleLeader, &draft, with(draft, func(f *ServiceForm) { f.Status = FormApproved }), CodeConflict, false, false},
 		{"leader comments on a draft", RoleLeader, &draft, with(draft, func(f *ServiceForm) { f.ReviewNote = "很好" }), "", false, true},
 		{"leader approves extra work", RoleLeader, &submitted, with(submitted, func(f *ServiceForm) { f.ExtraWorkApproved = true }), "", false, true},

@@ -354,6 +354,7 @@ func TestExportAuthorization(t *testing.T) {
 		{"bad month", "leaderA", "/v1/exports/assessments/2026-13.xlsx", 400, "invalid"},
 		{"not a month", "leaderA", "/v1/exports/assessments/latest.csv", 400, "invalid"},
 		{"before any policy", "leaderA", "/v1/exports/assessments/2025-12.csv", 400, "invalid"},
+		{"a month not begun", "leaderA", "/v1/exports/reimbursements/2099-01.csv", 400, "invalid"},
 		{"unknown format", "leaderA", "/v1/exports/assessments/2026-10.pdf", 404, "not_found"},
 		{"no format", "leaderA", "/v1/exports/assessments/2026-10", 404, "not_found"},
 		{"unknown export", "leaderA", "/v1/exports/salaries/2026-10.csv", 404, "not_found"},

@@ -119,6 +119,9 @@ func (e *Exports) Assessments(ctx context.Context, caller domain.Principal, team
 	if err != nil {
 		return AssessmentExport{}, domain.Invalid("no policy was in force that month", map[string]string{"month": "no_policy"})
 	}
+	if err := notFuture(m, e.w.cfg.Now()); err != nil {
+		return AssessmentExport{}, err
+	}
 	closes, err := w.cfg.Store.ClosedMonths(ctx, t.ID)
 	if err != nil {
 		return AssessmentExport{}, err
@@ -168,6 +171,9 @@ func (e *Exports) Reimbursements(ctx context.Context, caller domain.Principal, t
 	p, err := h.ForMonth(m)
 	if err != nil {
 		return ReimbursementExport{}, domain.Invalid("no policy was in force that month", map[string]string{"month": "no_policy"})
+	}
+	if err := notFuture(m, e.w.cfg.Now()); err != nil {
+		return ReimbursementExport{}, err
 	}
 	users, err := e.users(ctx, t.ID)
 	if err != nil {
@@ -300,4 +306,13 @@ func lineOf(raw any) domain.ReimbursementLine {
 	return domain.ReimbursementLine{Rule: text(m["rule"]), Kind: text(m["kind"]), Description: text(m["description"]),
 		AmountFen: amount, Status: domain.LineStatus(text(m["status"])), Reason: text(m["reason"]),
 		ReceiptID: text(m["receiptId"]), PhotoSHA256: text(m["photoSha256"])}
+}
+
+// notFuture refuses a month that has not begun yet (Asia/Shanghai) at now: nothing to export.
+// Errors: invalid {"month": "future"}.
+func notFuture(m domain.Month, now time.Time) error {
+	if m.After(domain.MonthOf(domain.DateOf(now))) {
+		return domain.Invalid("the month has not begun", map[string]string{"month": "future"})
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import * as session from './api.js';
 import * as sync from './sync.js';
 import * as router from './router.js';
 import { loadPeople, forgetPeople } from './people.js';
+import { forgetPhotos } from './photos.js';
 import { renderSignIn } from './pages/signin.js';
 import { errorText } from './views.js';
 import { thisMonth } from './format.js';
@@ -65,12 +66,20 @@ function showPage() {
   router.render(app, (key) => { activeNav = key; drawNav(key); });
 }
 
+let shownUserId = null; // whose records the tab holds
+
 async function started(user) {
   drawChrome();
-  if (!user) {
-    router.stop();
+  if (!user || user.id !== shownUserId) {
+    // Signed out, or another user's session took over the tab (signed in from another tab):
+    // nothing of the previous user's records, people or photos may stay on screen.
     sync.reset();
     forgetPeople();
+    forgetPhotos();
+    shownUserId = user ? user.id : null;
+  }
+  if (!user) {
+    router.stop();
     renderSignIn(app);
     return;
   }

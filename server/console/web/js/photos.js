@@ -8,6 +8,12 @@ import { t } from './i18n.js';
 
 const thumbs = new Map(); // sha256 → Promise<blob URL>
 
+/** forgetPhotos drops the cached thumbnails (at sign-out, or when another user signs in). */
+export function forgetPhotos() {
+  for (const p of thumbs.values()) p.then((url) => URL.revokeObjectURL(url), () => {});
+  thumbs.clear();
+}
+
 /** isPhotoHash reports whether v looks like a photo hash (64 lowercase hex). */
 export function isPhotoHash(v) { return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v); }
 

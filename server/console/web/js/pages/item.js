@@ -5,11 +5,11 @@
 
 import { h, replace, table } from '../dom.js';
 import { t, label } from '../i18n.js';
-import { api } from '../api.js';
+import { api, currentUser } from '../api.js';
 import * as sync from '../sync.js';
 import { personName } from '../people.js';
 import { dateTime, money } from '../format.js';
-import { heading, notFound, badge, empty } from '../views.js';
+import { heading, notFound, noAccess, badge, empty } from '../views.js';
 import { fields, value, recordLink, lines, fieldLabel } from '../record.js';
 import { reviewPanel } from '../review-actions.js';
 
@@ -26,6 +26,11 @@ const ORDER = {
 
 /** render draws the record and redraws it when a pull brings a new version of it. */
 export async function render(root, { collection, id }, ctx) {
+  if (currentUser()?.role === 'technician') {
+    // A leader page: technicians see their records on the phone, not here.
+    replace(root, noAccess());
+    return;
+  }
   await sync.ensureLoaded();
   let rec = sync.get(collection, id);
   if (!rec) {
