@@ -392,6 +392,32 @@ describe('leader console', { timeout: 240_000 }, () => {
     await b.context.close();
   });
 
+  it("drops a user's records when another user's session takes over the tab", async () => {
+    // Two tabs of one browser: team A's leader signs in in one, team B's in the other (the
+    // session cookie is the browser's); at its next refresh the first tab is B's, and must not
+    // keep showing A's records.
+    const x = await openConsole(browser, server.url, DESKTOP);
+    consoles.push(x);
+    const y = await x.context.newPage();
+    y.on('pageerror', (err) => x.problems.push(`uncaught: ${err.stack || err.message}`));
+    await y.goto('/console/');
+    await y.locator('#signin').waitFor();
+    await signIn(x.page, TEAMS.A.leader.username, PASSWORD);
+    await x.page.goto(`/console/#/review/service_forms/${ids.form}`);
+    await x.page.locator('[data-field="faultCause"]', { hasText: '缺氟' }).waitFor();
+    await signIn(y, TEAMS.B.leader.username, PASSWORD);
+    // A's access token is refused once, so the first tab refreshes, with B's cookie.
+    let refused = 0;
+    await x.page.route('**/v1/review/queue', (route) => (refused++ ? route.continue() : route.fulfill({
+      status: 401, contentType: 'application/json', body: '{"error":{"code":"unauthorized","message":"token expired"}}' })));
+    await x.page.goto('/console/#/review');
+    await waitFor('the first tab refreshed', () => refused >= 2);
+    await x.page.goto(`/console/#/review/service_forms/${ids.form}`);
+    await x.page.locator('[data-state="not-found"]').waitFor();
+    assert.equal(await x.page.locator('[data-field="faultCause"]').count(), 0);
+    await x.context.close();
+  });
+
   it('signs out cleanly: a reload stays signed out', async () => {
     const { page } = leader;
     await page.locator('#sign-out').click();
