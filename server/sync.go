@@ -128,7 +128,18 @@ func (s *Server) push(c *fiber.Ctx) error {
 	for j, r := range applied {
 		results[index[j]] = r
 	}
-	return c.JSON(pushResponse{Results: results, ServerTime: time.Now().UTC().Format(time.RFC3339Nano)})
+	return c.JSON(pushResponse{Results: results, ServerTime: s.serverTime(c).UTC().Format(time.RFC3339Nano)})
+}
+
+// serverTime is the time a push answer reports: the clock the engine stamps records with (the
+// dev clock when it is on and set, docs/fieldsim.md), else the real one.
+func (s *Server) serverTime(c *fiber.Ctx) time.Time {
+	if s.deps.DevClock != nil {
+		if now, set, err := s.deps.DevClock.Reading(c.UserContext()); err == nil && set {
+			return now
+		}
+	}
+	return time.Now()
 }
 
 // pull handles GET /v1/sync/pull?cursor=&limit= (sync.Engine.Pull).

@@ -285,6 +285,10 @@ func (e *Engine) apply(ctx context.Context, p domain.Principal, it *pushItem, cu
 	}
 	if d.Next != nil {
 		next.State = *d.Next
+	} else {
+		// Only the conflict log changes; it is part of the record a client pulls, so the
+		// version moves too: a client that keeps the record by version sees the new entry.
+		next.Version++
 	}
 	for _, c := range d.Conflicts {
 		next.Conflicts = append(next.Conflicts, ConflictEntry{MutationID: m.MutationID, UserID: p.UserID, DeviceID: p.DeviceID,

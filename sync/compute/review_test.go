@@ -94,7 +94,7 @@ func TestReviewQueue(t *testing.T) {
 		fields         map[string]any
 	}{
 		{domain.CollServiceForms, form, 1, map[string]any{"status": "approved", "extraWorkApproved": true}},
-		{domain.CollTripLogs, taxi, 2, map[string]any{"transportApproved": true, "reviewNote": "看过冲突"}},
+		{domain.CollTripLogs, taxi, 3, map[string]any{"transportApproved": true, "reviewNote": "看过冲突"}}, // v3: the conflict moved it
 		{domain.CollPurchaseRequests, big, 1, map[string]any{"leaderDecision": "approved"}},
 		{domain.CollReceipts, dup, 1, map[string]any{"reviewNote": "重复，不报"}},
 	} {

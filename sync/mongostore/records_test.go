@@ -232,3 +232,34 @@ func TestPhotoQueriesAgree(t *testing.T) {
 		t.Errorf("unexpected claims: %q", feed)
 	}
 }
+
+// TestLargeBatchOfEdits pushes 150 edits of existing records in one batch: on FerretDB a bulk
+// command of ~100 updates or more exhausted FerretDB's SQLite pool and hung the server.
+func TestLargeBatchOfEdits(t *testing.T) {
+	st := storetest.Mongo(t)
+	e := newRecEngine(st, mongostore.NewRecords(st))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 150
+	var creates, edits []sync.Mutation
+	for i := range n {
+		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", 5000+i)
+		creates = append(creates, recMutation(i+1, id, sync.OpUpsert, 0, map[string]any{"workDone": "a"}))
+		edits = append(edits, recMutation(n+i+1, id, sync.OpUpsert, 1, map[string]any{"workDone": "b"}))
+	}
+	for _, batch := range [][]sync.Mutation{creates, edits} {
+		res, err := e.Push(ctx, recTech, "", batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Status != sync.StatusApplied {
+				t.Fatalf("%s: %s", r.MutationID, r.Status)
+			}
+		}
+	}
+	all, _ := pullPages(t, e, recLeader, "")
+	if len(all) != n || !strings.HasSuffix(all[0], "@2 deleted=false revoked=false") {
+		t.Fatalf("pulled %d changes, first %q; want %d at version 2", len(all), all[0], n)
+	}
+}

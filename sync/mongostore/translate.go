@@ -24,10 +24,10 @@ var errDuplicateKey = errors.New("E11000 duplicate key (value redacted)")
 //   - an error that already carries a domain code → wrapped with the message, code kept
 //   - mongo.ErrNoDocuments → domain.ErrNotFound
 //   - duplicate key (E11000 and kin) → domain.ErrConflict (the duplicated value is redacted)
-//   - server selection failure, disconnected client, network error, driver timeout →
-//     domain.ErrUnavailable
-//   - context.Canceled / context.DeadlineExceeded (the caller gave up) → passed through,
-//     wrapped with the message, no domain code
+//   - server selection failure, disconnected client, network error, driver timeout, a deadline
+//     that passed before the database answered → domain.ErrUnavailable (503: retry)
+//   - context.Canceled (the caller gave up) → passed through, wrapped with the message, no
+//     domain code
 //   - anything else → domain.CodeInternal
 func Translate(err error, format string, args ...any) error {
 	if err == nil {
@@ -47,9 +47,11 @@ func Translate(err error, format string, args ...any) error {
 	// even when the caller's context is still alive.
 	case errors.As(err, &sse), errors.Is(err, mongo.ErrClientDisconnected), errors.As(err, new(topology.WaitQueueTimeoutError)):
 		return &domain.Error{Code: domain.CodeUnavailable, Message: msg, Err: err}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: %w", msg, err)
-	case mongo.IsNetworkError(err), mongo.IsTimeout(err):
+	// A deadline passed while the database had not answered: the store is (at least now) not
+	// available, which the client may retry (503), not an internal error.
+	case errors.Is(err, context.DeadlineExceeded), mongo.IsNetworkError(err), mongo.IsTimeout(err):
 		return &domain.Error{Code: domain.CodeUnavailable, Message: msg, Err: err}
 	}
 	return &domain.Error{Code: domain.CodeInternal, Message: msg, Err: err}
