@@ -204,7 +204,7 @@ func PurchaseReimbursement(p Policy, pr PurchaseRequest, receipts []Receipt, cla
 
 // receiptLine is the paid line of a receipt at its amount, before any rule holds it.
 func receiptLine(r Receipt) ReimbursementLine {
-	desc := fmt.Sprintf("%s %s 票据 %s 元 / %s receipt %s CNY", r.Date, r.Category, Yuan(r.AmountFen), r.Category, Yuan(r.AmountFen))
+	desc := fmt.Sprintf("%s %s票据 %s 元 / %s receipt %s CNY", r.Date, r.Category.Chinese(), Yuan(r.AmountFen), r.Category, Yuan(r.AmountFen))
 	return ReimbursementLine{Kind: string(r.Category), Description: desc, AmountFen: r.AmountFen, Status: LinePaid,
 		ReceiptID: r.ID, PhotoSHA256: r.Photo}
 }
@@ -215,9 +215,9 @@ func needsApproval(line ReimbursementLine, trip TripLog) ReimbursementLine {
 	case trip.Approved():
 		return line
 	case trip.TransportApproved != nil:
-		return hold(line, "refused", "组长未批准 "+trip.TransportMode, "the leader refused "+trip.TransportMode+" (R12)")
+		return hold(line, "refused", "组长未批准"+TransportChinese(trip.TransportMode), "the leader refused "+trip.TransportMode+" (R12)")
 	}
-	return hold(line, "not_approved", "等待组长批准 "+trip.TransportMode, "waiting for the leader's approval of "+trip.TransportMode+" (R12)")
+	return hold(line, "not_approved", "等待组长批准"+TransportChinese(trip.TransportMode), "waiting for the leader's approval of "+trip.TransportMode+" (R12)")
 }
 
 func hold(line ReimbursementLine, code, zh, en string) ReimbursementLine {

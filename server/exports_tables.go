@@ -25,18 +25,12 @@ var lineStatusZh = map[domain.LineStatus]string{
 	domain.LineDuplicate: "重复票据",
 }
 
-// lineKindZh names a reimbursement line's kind (domain.Kind* and the receipt categories).
+// lineKindZh names the reimbursement line kinds that are not receipt categories (domain.Kind*);
+// a receipt's line is named by its category (domain.ReceiptCategory.Chinese).
 var lineKindZh = map[string]string{
 	domain.KindPerDiem:    "出差餐费补助",
 	domain.KindPrivateCar: "私车里程补助",
 	domain.KindFare:       "车票",
-	"ticket":              "车票",
-	"fuel":                "油费",
-	"toll":                "过路费",
-	"taxi":                "出租车",
-	"parts":               "配件",
-	"meal":                "餐费",
-	"other":               "其他",
 }
 
 // exportNotes are the notes every export ends with; the policy version comes last.
@@ -146,7 +140,7 @@ func reimbursementTable(x compute.ReimbursementExport, now time.Time) export.Tab
 		l := r.Line
 		kind := lineKindZh[l.Kind]
 		if kind == "" {
-			kind = l.Kind
+			kind = domain.ReceiptCategory(l.Kind).Chinese()
 		}
 		date := ""
 		if !r.Date.IsZero() {

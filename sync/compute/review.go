@@ -148,7 +148,7 @@ func (s *Reviews) leaderItems(ctx context.Context, h domain.PolicyHistory, calle
 				form, _ := schema.ServiceFormOf(rec, false)
 				items = append(items, ReviewItem{Kind: ReviewServiceForm, Collection: rec.Collection, ID: rec.ID,
 					Owner: rec.Owner, Since: orCreated(form.SubmittedAt, rec),
-					Summary: fmt.Sprintf("售后服务单 (%s) / service form (%s)", form.Outcome, form.Outcome)})
+					Summary: fmt.Sprintf("售后服务单（%s）/ service form (%s)", form.Outcome.Chinese(), form.Outcome)})
 			}
 		case domain.CollTripLogs:
 			trip, _ := schema.TripLogOf(rec, false)
@@ -157,7 +157,7 @@ func (s *Reviews) leaderItems(ctx context.Context, h domain.PolicyHistory, calle
 				items = append(items, ReviewItem{Kind: ReviewTripApproval, Collection: rec.Collection, ID: rec.ID,
 					Owner: rec.Owner, Since: orCreated(trip.SubmittedAt, rec),
 					Summary: fmt.Sprintf("出差 %s → %s，%s 待批准 / trip to %s by %s awaits approval",
-						trip.Origin, trip.DestinationCity, trip.TransportMode, trip.DestinationCity, trip.TransportMode)})
+						trip.Origin, trip.DestinationCity, domain.TransportChinese(trip.TransportMode), trip.DestinationCity, trip.TransportMode)})
 			}
 		case domain.CollPurchaseRequests:
 			if it, ok := purchaseItem(h, rec, domain.RoleLeader); ok {
@@ -234,7 +234,7 @@ func purchaseItem(h domain.PolicyHistory, rec *sync.Record, role domain.Role) (R
 	return ReviewItem{Kind: ReviewPurchase, Collection: rec.Collection, ID: rec.ID, Owner: rec.Owner,
 		Since: orCreated(pr.WaitingSince, rec),
 		Summary: fmt.Sprintf("采购申请 %d 项 %s 元，%s / purchase request, %d items, %s CNY, %s",
-			len(pr.Items), domain.Yuan(pr.TotalFen()), status, len(pr.Items), domain.Yuan(pr.TotalFen()), status)}, true
+			len(pr.Items), domain.Yuan(pr.TotalFen()), status.Chinese(), len(pr.Items), domain.Yuan(pr.TotalFen()), status)}, true
 }
 
 // conflictItem is rec as an item when its conflict log has an entry newer than its last review
