@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
@@ -261,5 +263,64 @@ func TestLargeBatchOfEdits(t *testing.T) {
 	all, _ := pullPages(t, e, recLeader, "")
 	if len(all) != n || !strings.HasSuffix(all[0], "@2 deleted=false revoked=false") {
 		t.Fatalf("pulled %d changes, first %q; want %d at version 2", len(all), all[0], n)
+	}
+}
+
+// photoAnswers asks the photo queries of records about the photos of photoScenario.
+func photoAnswers(t *testing.T, records *mongostore.Records) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, h := range []string{strings.Repeat("a1", 32), strings.Repeat("b2", 32)} {
+		refs, err := records.Referring(ctx, h, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims, err := records.Claims(ctx, h, []string{"receipts"}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		visible, err := records.PhotoVisible(ctx, h, recTech.Tokens())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s: referring %d %v claims %v visible %v", h[:2], len(refs), refs, claims, visible))
+	}
+	return out
+}
+
+// TestOpenBackfillsThePhotoIndex opens, on FerretDB, a database whose records were written
+// without photo_refs (as before it was kept), and wants the same photo answers.
+func TestOpenBackfillsThePhotoIndex(t *testing.T) {
+	cfg := storetest.MongoConfig(t)
+	ctx := context.Background()
+	st, err := mongostore.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireFerretDB(t, st)
+	indexRecs := mongostore.NewIndexRecords(st)
+	photoScenario(t, st, newRecEngine(st, indexRecs), indexRecs)
+	want := photoAnswers(t, indexRecs)
+	// A database from before the photo index: no index documents, no marker.
+	if _, err := st.DB().Collection("photo_refs").DeleteMany(ctx, bson.D{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Collection("sync_meta").DeleteOne(ctx, bson.D{{Key: "_id", Value: "photo_refs_built"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := photoAnswers(t, mongostore.NewRecords(st)); slices.Equal(got, want) {
+		t.Fatalf("without the photo index the FerretDB path still answers %q: the test proves nothing", got)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err = mongostore.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	if got := photoAnswers(t, mongostore.NewRecords(st)); !slices.Equal(got, want) {
+		t.Fatalf("after the backfill:\n got %q\nwant %q", got, want)
 	}
 }
