@@ -12,11 +12,9 @@ import (
 // read: the same code and message, so that nobody learns whether a hash is stored.
 func errNoPhoto() error { return domain.Errorf(domain.CodeNotFound, "no such photo") }
 
-// Readable returns the photo h when p may read it: p uploaded it, or a live record that p can
-// see (they share a visibility token, domain.Principal.Tokens) refers to it. Errors: not_found
-// when the photo does not exist or p may not read it (never forbidden: that would reveal that it
-// exists); invalid for a malformed hash; unavailable.
-func (s *Service) Readable(ctx context.Context, p domain.Principal, h string) (Blob, error) {
+// stored returns the metadata of the photo h. Errors: invalid for a malformed hash; not_found;
+// unavailable.
+func (s *Service) stored(ctx context.Context, h string) (Blob, error) {
 	if err := CheckHash(h); err != nil {
 		return Blob{}, err
 	}
@@ -24,6 +22,15 @@ func (s *Service) Readable(ctx context.Context, p domain.Principal, h string) (B
 	if errors.Is(err, domain.ErrNotFound) {
 		return Blob{}, errNoPhoto()
 	}
+	return b, err
+}
+
+// Readable returns the photo h when p may read it: p uploaded it, or a live record that p can
+// see (they share a visibility token, domain.Principal.Tokens) refers to it. Errors: not_found
+// when the photo does not exist or p may not read it (never forbidden: that would reveal that it
+// exists); invalid for a malformed hash; unavailable.
+func (s *Service) Readable(ctx context.Context, p domain.Principal, h string) (Blob, error) {
+	b, err := s.stored(ctx, h)
 	if err != nil {
 		return Blob{}, err
 	}
@@ -71,13 +78,7 @@ func (s *Service) Open(ctx context.Context, p domain.Principal, h string) (io.Re
 // done, shown to the leader as data and never put in thumbnails. Errors: forbidden for somebody
 // who may read the photo but is not that leader; not_found for everybody else (as in Readable).
 func (s *Service) Details(ctx context.Context, p domain.Principal, h string) (Blob, error) {
-	if err := CheckHash(h); err != nil {
-		return Blob{}, err
-	}
-	b, err := s.cfg.Meta.Get(ctx, h)
-	if errors.Is(err, domain.ErrNotFound) {
-		return Blob{}, errNoPhoto()
-	}
+	b, err := s.stored(ctx, h)
 	if err != nil {
 		return Blob{}, err
 	}

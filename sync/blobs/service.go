@@ -127,12 +127,7 @@ func (s *Service) Put(ctx context.Context, p domain.Principal, h string, body io
 	if size > limit {
 		return Blob{}, false, tooLarge(limit)
 	}
-	in := newInspector(body, limit)
-	head, err := in.head()
-	if err != nil {
-		return Blob{}, false, in.readErr(limit, err)
-	}
-	contentType, err := sniff(head)
+	in, head, contentType, err := inspect(body, limit)
 	if err != nil {
 		return Blob{}, false, err
 	}
@@ -203,12 +198,7 @@ func (s *Service) Adopt(ctx context.Context, p domain.Principal, h, key string) 
 	if obj.Size > limit {
 		return Blob{}, false, tooLarge(limit)
 	}
-	in := newInspector(rc, limit)
-	head, err := in.head()
-	if err != nil {
-		return Blob{}, false, in.readErr(limit, err)
-	}
-	contentType, err := sniff(head)
+	in, _, contentType, err := inspect(rc, limit)
 	if err != nil {
 		return Blob{}, false, err
 	}

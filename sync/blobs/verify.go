@@ -53,6 +53,18 @@ func newInspector(src io.Reader, limit int64) *inspector {
 	return &inspector{src: src, limit: limit, sum: sha256.New()}
 }
 
+// inspect starts reading src (at most limit bytes): it returns the inspector, to be read on, the
+// first bytes it read (head) and the content type they show. Errors: too_large;
+// unsupported_media_type (sniff); the source's.
+func inspect(src io.Reader, limit int64) (in *inspector, head []byte, contentType string, err error) {
+	in = newInspector(src, limit)
+	if head, err = in.head(); err != nil {
+		return nil, nil, "", in.readErr(limit, err)
+	}
+	contentType, err = sniff(head)
+	return in, head, contentType, err
+}
+
 func (in *inspector) Read(p []byte) (int, error) {
 	if in.err != nil {
 		return 0, in.err

@@ -133,22 +133,10 @@ func TestRecordPathsAgree(t *testing.T) {
 // TestOpenBackfillsTheChangeFeed opens, on FerretDB, a database whose records were written
 // without the feed (as before it was kept), and wants every record pulled.
 func TestOpenBackfillsTheChangeFeed(t *testing.T) {
-	cfg := storetest.MongoConfig(t)
-	ctx := context.Background()
-	st, err := mongostore.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireFerretDB(t, st)
-	want := recScenario(t, newRecEngine(st, mongostore.NewIndexRecords(st)))
-	if err := st.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st, err = mongostore.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	var want map[string][]string
+	st := openTwice(t, func(st *mongostore.Store) {
+		want = recScenario(t, newRecEngine(st, mongostore.NewIndexRecords(st)))
+	})
 	e := newRecEngine(st, mongostore.NewRecords(st))
 	for _, p := range []domain.Principal{recTech, recTech2, recLeader, recOther} {
 		got, _ := pullPages(t, e, p, "")
@@ -160,7 +148,7 @@ func TestOpenBackfillsTheChangeFeed(t *testing.T) {
 
 // photoScenario writes receipts referring to photos through e, and returns what the photo
 // queries answer about them, as lines.
-func photoScenario(t *testing.T, st *mongostore.Store, e *sync.Engine, records *mongostore.Records) []string {
+func photoScenario(t *testing.T, e *sync.Engine, records *mongostore.Records) []string {
 	t.Helper()
 	ctx := context.Background()
 	h1, h2 := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
@@ -225,8 +213,8 @@ func TestPhotoQueriesAgree(t *testing.T) {
 	feedStore, indexStore := storetest.Mongo(t), storetest.Mongo(t)
 	requireFerretDB(t, feedStore)
 	feedRecs, indexRecs := mongostore.NewRecords(feedStore), mongostore.NewIndexRecords(indexStore)
-	feed := photoScenario(t, feedStore, newRecEngine(feedStore, feedRecs), feedRecs)
-	index := photoScenario(t, indexStore, newRecEngine(indexStore, indexRecs), indexRecs)
+	feed := photoScenario(t, newRecEngine(feedStore, feedRecs), feedRecs)
+	index := photoScenario(t, newRecEngine(indexStore, indexRecs), indexRecs)
 	if !slices.Equal(feed, index) {
 		t.Fatalf("photo_refs and the photos index disagree:\nfeed  %q\nindex %q", feed, index)
 	}
@@ -292,6 +280,32 @@ func photoAnswers(t *testing.T, records *mongostore.Records) []string {
 // TestOpenBackfillsThePhotoIndex opens, on FerretDB, a database whose records were written
 // without photo_refs (as before it was kept), and wants the same photo answers.
 func TestOpenBackfillsThePhotoIndex(t *testing.T) {
+	ctx := context.Background()
+	var want []string
+	st := openTwice(t, func(st *mongostore.Store) {
+		indexRecs := mongostore.NewIndexRecords(st)
+		photoScenario(t, newRecEngine(st, indexRecs), indexRecs)
+		want = photoAnswers(t, indexRecs)
+		// A database from before the photo index: no index documents, no marker.
+		if _, err := st.DB().Collection("photo_refs").DeleteMany(ctx, bson.D{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().Collection("sync_meta").DeleteOne(ctx, bson.D{{Key: "_id", Value: "photo_refs_built"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := photoAnswers(t, mongostore.NewRecords(st)); slices.Equal(got, want) {
+			t.Fatalf("without the photo index the FerretDB path still answers %q: the test proves nothing", got)
+		}
+	})
+	if got := photoAnswers(t, mongostore.NewRecords(st)); !slices.Equal(got, want) {
+		t.Fatalf("after the backfill:\n got %q\nwant %q", got, want)
+	}
+}
+
+// openTwice opens a fresh FerretDB database, hands it to before, closes it, opens it again (Open
+// runs the backfills) and returns the second store, closed at the test's cleanup.
+func openTwice(t *testing.T, before func(st *mongostore.Store)) *mongostore.Store {
+	t.Helper()
 	cfg := storetest.MongoConfig(t)
 	ctx := context.Background()
 	st, err := mongostore.Open(ctx, cfg)
@@ -299,28 +313,13 @@ func TestOpenBackfillsThePhotoIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireFerretDB(t, st)
-	indexRecs := mongostore.NewIndexRecords(st)
-	photoScenario(t, st, newRecEngine(st, indexRecs), indexRecs)
-	want := photoAnswers(t, indexRecs)
-	// A database from before the photo index: no index documents, no marker.
-	if _, err := st.DB().Collection("photo_refs").DeleteMany(ctx, bson.D{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.DB().Collection("sync_meta").DeleteOne(ctx, bson.D{{Key: "_id", Value: "photo_refs_built"}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := photoAnswers(t, mongostore.NewRecords(st)); slices.Equal(got, want) {
-		t.Fatalf("without the photo index the FerretDB path still answers %q: the test proves nothing", got)
-	}
+	before(st)
 	if err := st.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st, err = mongostore.Open(ctx, cfg)
-	if err != nil {
+	if st, err = mongostore.Open(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close(context.Background()) })
-	if got := photoAnswers(t, mongostore.NewRecords(st)); !slices.Equal(got, want) {
-		t.Fatalf("after the backfill:\n got %q\nwant %q", got, want)
-	}
+	return st
 }
