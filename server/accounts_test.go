@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 // accessCase is one request of the access table: who calls (a fixture user, "fresh <user>" for

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 // The account endpoints' wire types: JSON and validate tags live here, never on domain types.

@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 const principalKey = "principal"

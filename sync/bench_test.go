@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/sqlitestore"
 	"github.com/fieldsync/fieldsync/sync/storetest"
 )
 
@@ -417,4 +419,41 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// sqliteEngine is the same engine on the native SQLite adapter (sync/sqlitestore, issue 12),
+// in a fresh file of tb's temporary directory.
+func sqliteEngine(tb testing.TB) *sync.Engine {
+	tb.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "fieldsync.db"))
+	if err != nil {
+		tb.Fatalf("open sqlite: %v", err)
+	}
+	tb.Cleanup(func() { _ = st.Close() })
+	return sync.New(sync.Config{Records: sqlitestore.NewRecords(st), Sequencer: sqlitestore.NewSequencer(st, time.Now),
+		Log: sqlitestore.NewMutationLog(st), Rules: sync.DomainRules{}, CursorKey: benchCursorKey})
+}
+
+// BenchmarkPushSQLite10k is BenchmarkPush10k on the native SQLite adapter: the same forms and
+// batches through Engine.Push, on a fresh database each iteration.
+func BenchmarkPushSQLite10k(b *testing.B) {
+	batches := benchMutations(newBenchForms(benchForms), benchBatch)
+	for range b.N {
+		b.StopTimer()
+		env := &benchEnv{engine: sqliteEngine(b)}
+		b.StartTimer()
+		if err := env.pushAll(context.Background(), batches); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(benchForms*b.N)/b.Elapsed().Seconds(), "mutations/s")
+}
+
+// BenchmarkPullSQLite10k is BenchmarkPull10k on the native SQLite adapter.
+func BenchmarkPullSQLite10k(b *testing.B) {
+	env := &benchEnv{engine: sqliteEngine(b)}
+	if err := env.pushAll(context.Background(), benchMutations(newBenchForms(benchForms), benchBatch)); err != nil {
+		b.Fatal(err)
+	}
+	benchReads(b, env.pullAll)
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 // adminPasswordEnv holds the password for create-user and reset-password when set; otherwise

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 // adminEnv is the environment of the admin tests: an embedded data dir and a fast hash.

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/fieldsync/fieldsync/server"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/server/console"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/blobs"

@@ -8,7 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 // deviceDoc is the storage shape of a domain.Device. Active mirrors RevokedAt.IsZero() so that

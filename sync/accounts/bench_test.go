@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/server/accounts"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 // The three ways a login fails must take comparable time, so that the answer's timing does not

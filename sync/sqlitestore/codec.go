@@ -1,0 +1,102 @@
+package sqlitestore
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	fsync "github.com/fieldsync/fieldsync/sync"
+)
+
+// encodeRecord is the storage shape of a record: the sync.Record as JSON, times in UTC.
+func encodeRecord(r *fsync.Record) ([]byte, error) {
+	c := *r
+	c.CreatedAt, c.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	return json.Marshal(&c)
+}
+
+// decodeRecord reverses encodeRecord. Numbers in field values come back as int64 when they are
+// integers and float64 otherwise, as from the MongoDB adapter.
+func decodeRecord(b []byte) (*fsync.Record, error) {
+	var r fsync.Record
+	if err := decodeJSON(b, &r); err != nil {
+		return nil, err
+	}
+	r.Fields = normalizeMap(r.Fields)
+	if r.FieldVersions == nil {
+		r.FieldVersions = map[string]int64{}
+	}
+	for i := range r.Conflicts {
+		r.Conflicts[i].ServerValue = normalize(r.Conflicts[i].ServerValue)
+		r.Conflicts[i].ClientValue = normalize(r.Conflicts[i].ClientValue)
+	}
+	for i := range r.Receipts {
+		normalizeReceipt(&r.Receipts[i])
+	}
+	return &r, nil
+}
+
+func encodeReceipt(r fsync.Receipt) ([]byte, error) {
+	r.At = r.At.UTC()
+	r.Result.Record = nil // never stored
+	return json.Marshal(r)
+}
+
+func decodeReceipt(b []byte) (fsync.Receipt, error) {
+	var r fsync.Receipt
+	if err := decodeJSON(b, &r); err != nil {
+		return r, err
+	}
+	normalizeReceipt(&r)
+	return r, nil
+}
+
+func normalizeReceipt(r *fsync.Receipt) {
+	for i := range r.Result.Conflicts {
+		r.Result.Conflicts[i].ServerValue = normalize(r.Result.Conflicts[i].ServerValue)
+		r.Result.Conflicts[i].ClientValue = normalize(r.Result.Conflicts[i].ClientValue)
+	}
+}
+
+func decodeJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+func normalizeMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = normalize(v)
+	}
+	return out
+}
+
+func normalize(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		return normalizeMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalize(e)
+		}
+		return out
+	}
+	return v
+}
+
+// nanos is t as Unix nanoseconds; the zero time is 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
