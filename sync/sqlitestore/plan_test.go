@@ -39,3 +39,49 @@ func TestChangesIsAnIndexRangeScan(t *testing.T) {
 		}
 	}
 }
+
+// TestPhotoQueriesUseTheIndex checks that the photo lookups search record_photos by photo and
+// find records and tokens by key, never scanning a table.
+func TestPhotoQueriesUseTheIndex(t *testing.T) {
+	s, _ := openTest(t)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{photoVisibleQuery(2), []any{"h", "a", "b"}},
+		{sqlReferring, []any{"h", 10}},
+		{claimsQuery(2), []any{"h", "receipts", "forms", 10}},
+	} {
+		rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		t.Logf("plan:\n%s", all)
+		if !strings.HasPrefix(strings.TrimPrefix(all, "SCAN CONSTANT ROW\nSCALAR SUBQUERY 1\n"), "SEARCH p USING") &&
+			!strings.HasPrefix(all, "SEARCH record_photos USING") {
+			t.Errorf("record_photos is not the outer loop:\n%s", all)
+		}
+		if strings.Contains(all, "records_tombstones") {
+			t.Errorf("records searched by deleted:\n%s", all)
+		}
+		if !strings.Contains(all, "photo=?") {
+			t.Errorf("record_photos not searched by photo:\n%s", all)
+		}
+		for _, scan := range []string{"SCAN p", "SCAN r", "SCAN t", "SCAN record_photos"} {
+			if strings.Contains(all, scan) {
+				t.Errorf("full scan (%s) in plan of %s:\n%s", scan, q.sql, all)
+			}
+		}
+	}
+}

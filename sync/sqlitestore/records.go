@@ -23,6 +23,8 @@ const (
 	sqlPutRecord    = `INSERT INTO records (collection, id, seq, deleted, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, updated_at = excluded.updated_at, doc = excluded.doc`
 	sqlDeleteTokens = `DELETE FROM record_tokens WHERE collection = ? AND id = ?`
 	sqlPutToken     = `INSERT OR IGNORE INTO record_tokens (token, seq, collection, id, revoked) VALUES (?, ?, ?, ?, ?)`
+	sqlDeletePhotos = `DELETE FROM record_photos WHERE collection = ? AND id = ?`
+	sqlPutPhoto     = `INSERT OR IGNORE INTO record_photos (photo, collection, id, created_at) VALUES (?, ?, ?, ?)`
 )
 
 // Records implements sync.RecordStore and sync.TombstoneStore on the records and record_tokens
@@ -35,6 +37,8 @@ type Records struct {
 	put   *sql.Stmt
 	untok *sql.Stmt
 	tok   *sql.Stmt
+	unph  *sql.Stmt
+	ph    *sql.Stmt
 	err   error // from preparing the statements, returned by every method
 }
 
@@ -57,6 +61,8 @@ func NewRecords(s *Store) *Records {
 	r.put = prep(s.writer, sqlPutRecord)
 	r.untok = prep(s.writer, sqlDeleteTokens)
 	r.tok = prep(s.writer, sqlPutToken)
+	r.unph = prep(s.writer, sqlDeletePhotos)
+	r.ph = prep(s.writer, sqlPutPhoto)
 	return r
 }
 
@@ -110,9 +116,10 @@ func (r *Records) UpdateMany(ctx context.Context, keys []fsync.RecordKey,
 		if err != nil {
 			return err
 		}
-		put, untok, tok := tx.StmtContext(ctx, r.put), tx.StmtContext(ctx, r.untok), tx.StmtContext(ctx, r.tok)
+		st := writeStmts{put: tx.StmtContext(ctx, r.put), untok: tx.StmtContext(ctx, r.untok), tok: tx.StmtContext(ctx, r.tok),
+			unph: tx.StmtContext(ctx, r.unph), ph: tx.StmtContext(ctx, r.ph)}
 		for _, k := range slices.SortedFunc(maps.Keys(next), compareKeys) {
-			if err := writeRecord(ctx, put, untok, tok, next[k]); err != nil {
+			if err := writeRecord(ctx, st, next[k]); err != nil {
 				return fmt.Errorf("write record %s/%s: %w", k.Collection, k.ID, err)
 			}
 		}
@@ -120,7 +127,11 @@ func (r *Records) UpdateMany(ctx context.Context, keys []fsync.RecordKey,
 	})
 }
 
-func writeRecord(ctx context.Context, put, untok, tok *sql.Stmt, rec *fsync.Record) error {
+// writeStmts are the statements of one record's write, bound to the writing transaction.
+type writeStmts struct{ put, untok, tok, unph, ph *sql.Stmt }
+
+func writeRecord(ctx context.Context, st writeStmts, rec *fsync.Record) error {
+	put, untok, tok := st.put, st.untok, st.tok
 	doc, err := encodeRecord(rec)
 	if err != nil {
 		return err
@@ -138,6 +149,14 @@ func writeRecord(ctx context.Context, put, untok, tok *sql.Stmt, rec *fsync.Reco
 	}
 	for _, t := range rec.Revoked {
 		if _, err := tok.ExecContext(ctx, t, rec.Seq, rec.Collection, rec.ID, 1); err != nil {
+			return err
+		}
+	}
+	if _, err := st.unph.ExecContext(ctx, rec.Collection, rec.ID); err != nil {
+		return err
+	}
+	for _, h := range rec.Photos {
+		if _, err := st.ph.ExecContext(ctx, h, rec.Collection, rec.ID, nanos(rec.CreatedAt)); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const latestVersion = 2
+const latestVersion = 3
 
 func TestOpenMigratesAndReopenIsNoOp(t *testing.T) {
 	ctx := context.Background()
@@ -41,9 +41,9 @@ func TestOpenUpgradesFromPreviousVersion(t *testing.T) {
 	if v, _ := old.SchemaVersion(ctx); v != latestVersion-1 {
 		t.Fatalf("old SchemaVersion = %d, want %d", v, latestVersion-1)
 	}
-	put(t, NewRecords(old), rec("forms", "a", 7, "u:1"))
-	if n := indexCount(t, old.reader, "records_tombstones"); n != 0 {
-		t.Fatalf("records_tombstones exists before its migration")
+	putV2(t, old, rec("forms", "a", 7, "u:1"))
+	if n := indexCount(t, old.reader, "record_photos_claims"); n != 0 {
+		t.Fatalf("record_photos_claims exists before its migration")
 	}
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
@@ -57,8 +57,8 @@ func TestOpenUpgradesFromPreviousVersion(t *testing.T) {
 	if v, _ := s.SchemaVersion(ctx); v != latestVersion {
 		t.Fatalf("SchemaVersion = %d, want %d", v, latestVersion)
 	}
-	if n := indexCount(t, s.reader, "records_tombstones"); n != 1 {
-		t.Fatalf("records_tombstones missing after upgrade")
+	if n := indexCount(t, s.reader, "record_photos_claims"); n != 1 {
+		t.Fatalf("record_photos_claims missing after upgrade")
 	}
 	got, err := NewRecords(s).GetMany(ctx, keysOf("forms", "a"))
 	if err != nil || len(got) != 1 || got[keysOf("forms", "a")[0]].Seq != 7 {
