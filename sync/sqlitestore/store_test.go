@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const latestVersion = 2
+const latestVersion = 4
 
 func TestOpenMigratesAndReopenIsNoOp(t *testing.T) {
 	ctx := context.Background()
