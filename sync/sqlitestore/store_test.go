@@ -8,7 +8,11 @@ import (
 	"testing"
 )
 
-const latestVersion = 3
+const latestVersion = 4
+
+// photoRefsVersion is the migration that added record_photos (0003): the upgrade test starts
+// one version before it, from a database holding records, and checks the later ones on the way.
+const photoRefsVersion = 3
 
 func TestOpenMigratesAndReopenIsNoOp(t *testing.T) {
 	ctx := context.Background()
@@ -34,12 +38,12 @@ func TestOpenMigratesAndReopenIsNoOp(t *testing.T) {
 func TestOpenUpgradesFromPreviousVersion(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := Open(ctx, path, withVersion(latestVersion-1))
+	old, err := Open(ctx, path, withVersion(photoRefsVersion-1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := old.SchemaVersion(ctx); v != latestVersion-1 {
-		t.Fatalf("old SchemaVersion = %d, want %d", v, latestVersion-1)
+	if v, _ := old.SchemaVersion(ctx); v != photoRefsVersion-1 {
+		t.Fatalf("old SchemaVersion = %d, want %d", v, photoRefsVersion-1)
 	}
 	putV2(t, old, rec("forms", "a", 7, "u:1"))
 	if n := indexCount(t, old.reader, "record_photos_claims"); n != 0 {
@@ -59,6 +63,10 @@ func TestOpenUpgradesFromPreviousVersion(t *testing.T) {
 	}
 	if n := indexCount(t, s.reader, "record_photos_claims"); n != 1 {
 		t.Fatalf("record_photos_claims missing after upgrade")
+	}
+	var users int
+	if err := s.reader.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'`).Scan(&users); err != nil || users != 1 {
+		t.Fatalf("users table after upgrade: %d, %v", users, err)
 	}
 	got, err := NewRecords(s).GetMany(ctx, keysOf("forms", "a"))
 	if err != nil || len(got) != 1 || got[keysOf("forms", "a")[0]].Seq != 7 {
