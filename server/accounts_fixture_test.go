@@ -17,8 +17,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/storetest"
 )

@@ -13,8 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 )

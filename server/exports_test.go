@@ -19,9 +19,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/server/export"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync/blobs"
 	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/mongostore"

@@ -14,8 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 )
 
 // Check reports whether one dependency is usable; it returns an error (wrapping

@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/fieldsync/fieldsync/server"
-	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/server/console"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync/blobs"
 	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/ferretdb"

@@ -53,7 +53,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	}
 	matches := s.passwordMatches(hash, in.Password)
 	if !matches || u.Disabled {
-		failed := domain.AuditEntry{At: now, UserID: u.ID, Username: truncate(username, domain.MaxAuditUsernameLen),
+		failed := domain.AuditEntry{At: now, UserID: u.ID, Username: domain.CutUTF8(username, domain.MaxAuditUsernameLen),
 			Role: u.Role, TeamID: u.TeamID, Address: in.Address, Action: domain.AuditLoginFailed}
 		if matches {
 			failed.Detail = domain.RevokeUserDisabled
@@ -212,17 +212,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (domain.Princi
 		return domain.Principal{}, errUserDisabled
 	}
 	return domain.PrincipalOf(u, dev.ID), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // checkDevice validates the app's device id and name. Errors: invalid, per field.

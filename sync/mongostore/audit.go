@@ -67,9 +67,9 @@ func (l *AuditLog) Record(ctx context.Context, entries ...domain.AuditEntry) err
 		if e.At.IsZero() {
 			e.At = l.now()
 		}
-		docs[i] = auditDoc{ID: e.ID, At: e.At.UTC(), UserID: e.UserID, Username: auditCut(e.Username, domain.MaxAuditUsernameLen),
+		docs[i] = auditDoc{ID: e.ID, At: e.At.UTC(), UserID: e.UserID, Username: domain.CutUTF8(e.Username, domain.MaxAuditUsernameLen),
 			Role: string(e.Role), TeamID: e.TeamID, DeviceID: e.DeviceID, Address: e.Address, Action: string(e.Action),
-			Collection: e.Collection, RecordID: e.RecordID, Detail: auditCut(e.Detail, domain.MaxAuditDetailLen)}
+			Collection: e.Collection, RecordID: e.RecordID, Detail: domain.CutUTF8(e.Detail, domain.MaxAuditDetailLen)}
 	}
 	if _, err := l.store.DB().Collection(collAuditLog).InsertMany(ctx, docs); err != nil {
 		return Translate(err, "append %d audit entries", len(docs))
@@ -115,15 +115,4 @@ func (l *AuditLog) List(ctx context.Context, q domain.AuditQuery) ([]domain.Audi
 		out[i] = d.toDomain()
 	}
 	return out, nil
-}
-
-// auditCut returns s cut to at most n bytes, on a UTF-8 boundary.
-func auditCut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -54,9 +54,9 @@ func (l *AuditLog) Record(ctx context.Context, entries ...domain.AuditEntry) err
 		}
 		defer st.Close()
 		for _, e := range entries {
-			if _, err := st.ExecContext(ctx, e.ID, nanos(e.At), e.UserID, auditCut(e.Username, domain.MaxAuditUsernameLen),
+			if _, err := st.ExecContext(ctx, e.ID, nanos(e.At), e.UserID, domain.CutUTF8(e.Username, domain.MaxAuditUsernameLen),
 				string(e.Role), e.TeamID, e.DeviceID, e.Address, string(e.Action), e.Collection, e.RecordID,
-				auditCut(e.Detail, domain.MaxAuditDetailLen)); err != nil {
+				domain.CutUTF8(e.Detail, domain.MaxAuditDetailLen)); err != nil {
 				return err
 			}
 		}
@@ -116,15 +116,4 @@ func (l *AuditLog) List(ctx context.Context, q domain.AuditQuery) ([]domain.Audi
 		return nil, translate(err, "list audit entries")
 	}
 	return out, nil
-}
-
-// auditCut returns s cut to at most n bytes, on a UTF-8 boundary.
-func auditCut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
