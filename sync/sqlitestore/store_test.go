@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const latestVersion = 5
+const latestVersion = 6
 
 // photoRefsVersion is the migration that added record_photos (0003): the upgrade test starts
 // one version before it, from a database holding records, and checks the later ones on the way.
