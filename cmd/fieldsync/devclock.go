@@ -7,6 +7,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/sync/compute"
+	"github.com/fieldsync/fieldsync/sync/devclock"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 )
 
@@ -28,7 +29,7 @@ func newDevClock(cfg Config, store *mongostore.Store, log *slog.Logger) *devCloc
 	c := &devClock{DevClock: mongostore.NewDevClock(store, log), nudge: make(chan struct{}, 1)}
 	st, err := c.State(context.Background())
 	if err != nil {
-		st = mongostore.DevClockState{}
+		st = devclock.State{}
 	}
 	log.Warn("DEV CLOCK ON: FIELDSYNC_DEV_CLOCK=true lets an admin set the server's clock (PUT /v1/dev/clock); "+
 		"rules, stamps and closes follow it. Never enable this in production.", slog.String("clock", st.String()))

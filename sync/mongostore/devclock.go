@@ -3,7 +3,6 @@ package mongostore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	stdsync "sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync/devclock"
 )
 
 // devClockID is the settings document holding the development clock.
@@ -33,25 +33,15 @@ type DevClock struct {
 	Real  func() time.Time
 
 	mu       stdsync.Mutex
-	state    DevClockState
+	state    devclock.State
 	readAt   time.Time // real instant of the last read of the document
 	haveRead bool
 }
 
-// DevClockState is the stored setting: Now was set at the real instant SetAt. Set is false
-// while nobody set the clock.
-type DevClockState struct {
-	Set   bool      `bson:"-"`
+// devClockDoc is the stored form of a devclock.State (the document exists only when Set).
+type devClockDoc struct {
 	Now   time.Time `bson:"now"`
 	SetAt time.Time `bson:"setAt"`
-}
-
-// At returns the clock's reading at the real instant real.
-func (s DevClockState) At(real time.Time) time.Time {
-	if !s.Set {
-		return real
-	}
-	return s.Now.Add(real.Sub(s.SetAt))
 }
 
 // NewDevClock returns the development clock of s; log receives a warning when the document
@@ -83,7 +73,7 @@ func (c *DevClock) Now() time.Time {
 }
 
 // State reads the stored setting from the database (Set false when there is none).
-func (c *DevClock) State(ctx context.Context) (DevClockState, error) {
+func (c *DevClock) State(ctx context.Context) (devclock.State, error) {
 	st, err := c.load(ctx)
 	if err == nil {
 		c.mu.Lock()
@@ -96,17 +86,16 @@ func (c *DevClock) State(ctx context.Context) (DevClockState, error) {
 // Set moves the clock to now. It only moves forward: a time before the clock's current reading
 // is a conflict (fields.now "gte=<current reading>") unless reset is true. It returns the new
 // state. Two admins setting it at once: one wins, the other gets a conflict.
-func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (DevClockState, error) {
+func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (devclock.State, error) {
 	cur, err := c.load(ctx)
 	if err != nil {
-		return DevClockState{}, err
+		return devclock.State{}, err
 	}
 	real := c.Real().UTC()
-	if current := cur.At(real); cur.Set && !reset && now.Before(current) {
-		return cur, &domain.Error{Code: domain.CodeConflict, Message: "the dev clock only moves forward (reset to go back)",
-			Fields: map[string]string{"now": "gte=" + current.UTC().Format(time.RFC3339Nano)}}
+	next, err := cur.Next(now, real, reset)
+	if err != nil {
+		return cur, err
 	}
-	next := DevClockState{Set: true, Now: now.UTC().Truncate(time.Millisecond), SetAt: real.Truncate(time.Millisecond)}
 	coll := c.store.DB().Collection(collSettings)
 	doc := bson.D{{Key: "now", Value: next.Now}, {Key: "setAt", Value: next.SetAt}}
 	if !cur.Set {
@@ -115,13 +104,13 @@ func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (DevClock
 			return cur, domain.Errorf(domain.CodeConflict, "the dev clock was set meanwhile: try again")
 		}
 		if err != nil {
-			return DevClockState{}, Translate(err, "set the dev clock")
+			return devclock.State{}, Translate(err, "set the dev clock")
 		}
 	} else {
 		res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: devClockID}, {Key: "setAt", Value: cur.SetAt}},
 			bson.D{{Key: "$set", Value: doc}})
 		if err != nil {
-			return DevClockState{}, Translate(err, "set the dev clock")
+			return devclock.State{}, Translate(err, "set the dev clock")
 		}
 		if res.MatchedCount == 0 {
 			return cur, domain.Errorf(domain.CodeConflict, "the dev clock was set meanwhile: try again")
@@ -133,24 +122,14 @@ func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (DevClock
 	return next, nil
 }
 
-func (c *DevClock) load(ctx context.Context) (DevClockState, error) {
-	var st DevClockState
-	err := c.store.DB().Collection(collSettings).FindOne(ctx, bson.D{{Key: "_id", Value: devClockID}}).Decode(&st)
+func (c *DevClock) load(ctx context.Context) (devclock.State, error) {
+	var d devClockDoc
+	err := c.store.DB().Collection(collSettings).FindOne(ctx, bson.D{{Key: "_id", Value: devClockID}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return DevClockState{}, nil
+		return devclock.State{}, nil
 	}
 	if err != nil {
-		return DevClockState{}, Translate(err, "load the dev clock")
+		return devclock.State{}, Translate(err, "load the dev clock")
 	}
-	st.Set = true
-	st.Now, st.SetAt = st.Now.UTC(), st.SetAt.UTC()
-	return st, nil
-}
-
-// String describes the setting for logs.
-func (s DevClockState) String() string {
-	if !s.Set {
-		return "not set (real clock)"
-	}
-	return fmt.Sprintf("%s set at %s", s.Now.Format(time.RFC3339), s.SetAt.Format(time.RFC3339))
+	return devclock.State{Set: true, Now: d.Now.UTC(), SetAt: d.SetAt.UTC()}, nil
 }

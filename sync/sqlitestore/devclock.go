@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync/devclock"
 )
 
 // devClockID is the settings row holding the development clock.
@@ -31,38 +32,15 @@ type DevClock struct {
 	Real  func() time.Time
 
 	mu       stdsync.Mutex
-	state    DevClockState
+	state    devclock.State
 	readAt   time.Time
 	haveRead bool
 }
 
-// DevClockState is the stored setting: Now was set at the real instant SetAt. Set is false
-// while nobody set the clock.
-type DevClockState struct {
-	Set   bool
-	Now   time.Time
-	SetAt time.Time
-}
-
+// devClockDoc is the stored JSON form of a devclock.State (the row exists only when Set).
 type devClockDoc struct {
 	Now   int64 `json:"now"`
 	SetAt int64 `json:"setAt"`
-}
-
-// At returns the clock's reading at the real instant real.
-func (s DevClockState) At(real time.Time) time.Time {
-	if !s.Set {
-		return real
-	}
-	return s.Now.Add(real.Sub(s.SetAt))
-}
-
-// String describes the setting for logs.
-func (s DevClockState) String() string {
-	if !s.Set {
-		return "not set (real clock)"
-	}
-	return fmt.Sprintf("%s set at %s", s.Now.Format(time.RFC3339), s.SetAt.Format(time.RFC3339))
 }
 
 // NewDevClock returns the development clock of s; log receives a warning when the row cannot be
@@ -100,7 +78,7 @@ func (c *DevClock) Now() time.Time {
 }
 
 // State reads the stored setting from the database (Set false when there is none).
-func (c *DevClock) State(ctx context.Context) (DevClockState, error) {
+func (c *DevClock) State(ctx context.Context) (devclock.State, error) {
 	st, _, err := c.load(ctx, c.store.reader)
 	if err == nil {
 		c.mu.Lock()
@@ -113,20 +91,19 @@ func (c *DevClock) State(ctx context.Context) (DevClockState, error) {
 // Set moves the clock to now. It only moves forward: a time before the clock's current reading
 // is a conflict (fields.now "gte=<current reading>") unless reset is true. It returns the new
 // state. Two admins setting it at once: one wins, the other gets a conflict.
-func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (DevClockState, error) {
+func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (devclock.State, error) {
 	cur, raw, err := c.load(ctx, c.store.reader)
 	if err != nil {
-		return DevClockState{}, err
+		return devclock.State{}, err
 	}
 	real := c.real().UTC()
-	if current := cur.At(real); cur.Set && !reset && now.Before(current) {
-		return cur, &domain.Error{Code: domain.CodeConflict, Message: "the dev clock only moves forward (reset to go back)",
-			Fields: map[string]string{"now": "gte=" + current.UTC().Format(time.RFC3339Nano)}}
+	next, err := cur.Next(now, real, reset)
+	if err != nil {
+		return cur, err
 	}
-	next := DevClockState{Set: true, Now: now.UTC().Truncate(time.Millisecond), SetAt: real.Truncate(time.Millisecond)}
 	val, err := json.Marshal(devClockDoc{Now: next.Now.UnixNano(), SetAt: next.SetAt.UnixNano()})
 	if err != nil {
-		return DevClockState{}, fmt.Errorf("set the dev clock: %w", err)
+		return devclock.State{}, fmt.Errorf("set the dev clock: %w", err)
 	}
 	lost := false
 	err = c.store.Write(ctx, func(tx *sql.Tx) error {
@@ -146,7 +123,7 @@ func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (DevClock
 		return err
 	})
 	if err != nil {
-		return DevClockState{}, translate(err, "set the dev clock")
+		return devclock.State{}, translate(err, "set the dev clock")
 	}
 	if lost {
 		return cur, domain.Errorf(domain.CodeConflict, "the dev clock was set meanwhile: try again")
@@ -157,18 +134,18 @@ func (c *DevClock) Set(ctx context.Context, now time.Time, reset bool) (DevClock
 	return next, nil
 }
 
-func (c *DevClock) load(ctx context.Context, db *sql.DB) (DevClockState, []byte, error) {
+func (c *DevClock) load(ctx context.Context, db *sql.DB) (devclock.State, []byte, error) {
 	var raw []byte
 	err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE id = ?`, devClockID).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return DevClockState{}, nil, nil
+		return devclock.State{}, nil, nil
 	}
 	if err != nil {
-		return DevClockState{}, nil, translate(err, "load the dev clock")
+		return devclock.State{}, nil, translate(err, "load the dev clock")
 	}
 	var d devClockDoc
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return DevClockState{}, nil, translate(err, "decode the dev clock")
+		return devclock.State{}, nil, translate(err, "decode the dev clock")
 	}
-	return DevClockState{Set: true, Now: fromNanos(d.Now), SetAt: fromNanos(d.SetAt)}, raw, nil
+	return devclock.State{Set: true, Now: fromNanos(d.Now), SetAt: fromNanos(d.SetAt)}, raw, nil
 }
