@@ -23,6 +23,29 @@ func decodeRecord(b []byte) (*fsync.Record, error) {
 	if err := decodeJSON(b, &r); err != nil {
 		return nil, err
 	}
+	return normalizeRecord(&r), nil
+}
+
+// decodePulled is decodeRecord without the receipts (up to sync.MaxReceipts a record), which a
+// pull never sends: the decoder skips them instead of building them.
+func decodePulled(b []byte) (*fsync.Record, error) {
+	var p struct {
+		fsync.Record
+		Receipts skipJSON
+	}
+	if err := decodeJSON(b, &p); err != nil {
+		return nil, err
+	}
+	return normalizeRecord(&p.Record), nil
+}
+
+// skipJSON decodes any JSON value into nothing.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
+
+// normalizeRecord gives r's decoded values the types of the MongoDB adapter's and returns r.
+func normalizeRecord(r *fsync.Record) *fsync.Record {
 	r.Fields = normalizeMap(r.Fields)
 	if r.FieldVersions == nil {
 		r.FieldVersions = map[string]int64{}
@@ -34,7 +57,7 @@ func decodeRecord(b []byte) (*fsync.Record, error) {
 	for i := range r.Receipts {
 		normalizeReceipt(&r.Receipts[i])
 	}
-	return &r, nil
+	return r
 }
 
 func encodeReceipt(r fsync.Receipt) ([]byte, error) {

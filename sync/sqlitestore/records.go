@@ -119,7 +119,7 @@ func (r *Records) UpdateMany(ctx context.Context, keys []fsync.RecordKey,
 		st := writeStmts{put: tx.StmtContext(ctx, r.put), untok: tx.StmtContext(ctx, r.untok), tok: tx.StmtContext(ctx, r.tok),
 			unph: tx.StmtContext(ctx, r.unph), ph: tx.StmtContext(ctx, r.ph)}
 		for _, k := range slices.SortedFunc(maps.Keys(next), compareKeys) {
-			if err := writeRecord(ctx, st, next[k]); err != nil {
+			if err := writeRecord(ctx, st, cur[k], next[k]); err != nil {
 				return fmt.Errorf("write record %s/%s: %w", k.Collection, k.ID, err)
 			}
 		}
@@ -130,27 +130,32 @@ func (r *Records) UpdateMany(ctx context.Context, keys []fsync.RecordKey,
 // writeStmts are the statements of one record's write, bound to the writing transaction.
 type writeStmts struct{ put, untok, tok, unph, ph *sql.Stmt }
 
-func writeRecord(ctx context.Context, st writeStmts, rec *fsync.Record) error {
-	put, untok, tok := st.put, st.untok, st.tok
+// writeRecord writes rec, which replaces old (nil for a new record): the row, its tokens (keyed
+// by seq, so rewritten at every write) and, when its photos or creation time changed, its photo
+// references.
+func writeRecord(ctx context.Context, st writeStmts, old, rec *fsync.Record) error {
 	doc, err := encodeRecord(rec)
 	if err != nil {
 		return err
 	}
-	if _, err := put.ExecContext(ctx, rec.Collection, rec.ID, rec.Seq, rec.Deleted, nanos(rec.UpdatedAt), doc); err != nil {
+	if _, err := st.put.ExecContext(ctx, rec.Collection, rec.ID, rec.Seq, rec.Deleted, nanos(rec.UpdatedAt), doc); err != nil {
 		return err
 	}
-	if _, err := untok.ExecContext(ctx, rec.Collection, rec.ID); err != nil {
+	if _, err := st.untok.ExecContext(ctx, rec.Collection, rec.ID); err != nil {
 		return err
 	}
 	for _, t := range rec.Audience {
-		if _, err := tok.ExecContext(ctx, t, rec.Seq, rec.Collection, rec.ID, 0); err != nil {
+		if _, err := st.tok.ExecContext(ctx, t, rec.Seq, rec.Collection, rec.ID, 0); err != nil {
 			return err
 		}
 	}
 	for _, t := range rec.Revoked {
-		if _, err := tok.ExecContext(ctx, t, rec.Seq, rec.Collection, rec.ID, 1); err != nil {
+		if _, err := st.tok.ExecContext(ctx, t, rec.Seq, rec.Collection, rec.ID, 1); err != nil {
 			return err
 		}
+	}
+	if old != nil && slices.Equal(old.Photos, rec.Photos) && old.CreatedAt.Equal(rec.CreatedAt) {
+		return nil
 	}
 	if _, err := st.unph.ExecContext(ctx, rec.Collection, rec.ID); err != nil {
 		return err
@@ -192,11 +197,10 @@ func (r *Records) Changes(ctx context.Context, q fsync.ChangeQuery) ([]*fsync.Re
 		if err := rows.Scan(&doc); err != nil {
 			return nil, fmt.Errorf("read changes after %d: %w", q.After, err)
 		}
-		rec, err := decodeRecord(doc)
+		rec, err := decodePulled(doc)
 		if err != nil {
 			return nil, fmt.Errorf("decode changes after %d: %w", q.After, err)
 		}
-		rec.Receipts = nil
 		out = append(out, rec)
 	}
 	if err := rows.Err(); err != nil {
