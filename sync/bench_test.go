@@ -231,21 +231,21 @@ func (env *benchEnv) findRaw(ctx context.Context, limit int) (int, error) {
 // batches of 100, on a fresh database each iteration.
 func BenchmarkPush10k(b *testing.B) {
 	batches := benchMutations(newBenchForms(benchForms), benchBatch)
-	benchWrites(b, func(ctx context.Context, env *benchEnv) error { return env.pushAll(ctx, batches) })
+	benchWrites(b, newBenchEnv, func(ctx context.Context, env *benchEnv) error { return env.pushAll(ctx, batches) })
 }
 
 // BenchmarkRawBulkWrite10k inserts the same forms with the raw driver: BulkWrite of InsertOne
 // models, 100 a call, into a collection of the same database with a unique index on seq.
 func BenchmarkRawBulkWrite10k(b *testing.B) {
 	batches := benchRawModels(newBenchForms(benchForms), benchBatch)
-	benchWrites(b, func(ctx context.Context, env *benchEnv) error { return env.writeRaw(ctx, batches) })
+	benchWrites(b, newBenchEnv, func(ctx context.Context, env *benchEnv) error { return env.writeRaw(ctx, batches) })
 }
 
-// benchWrites times write on a fresh database per iteration and reports mutations/s.
-func benchWrites(b *testing.B, write func(context.Context, *benchEnv) error) {
+// benchWrites times write on a fresh database (newEnv) per iteration and reports mutations/s.
+func benchWrites(b *testing.B, newEnv func(testing.TB) *benchEnv, write func(context.Context, *benchEnv) error) {
 	for range b.N {
 		b.StopTimer()
-		env := newBenchEnv(b)
+		env := newEnv(b)
 		b.StartTimer()
 		if err := write(context.Background(), env); err != nil {
 			b.Fatal(err)
@@ -421,37 +421,29 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// sqliteEngine is the same engine on the native SQLite adapter (sync/sqlitestore, issue 12),
-// in a fresh file of tb's temporary directory.
-func sqliteEngine(tb testing.TB) *sync.Engine {
+// newSQLiteBenchEnv is the same engine on the native SQLite adapter (sync/sqlitestore, issue 12),
+// in a fresh file of tb's temporary directory (no raw collection).
+func newSQLiteBenchEnv(tb testing.TB) *benchEnv {
 	tb.Helper()
 	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "fieldsync.db"))
 	if err != nil {
 		tb.Fatalf("open sqlite: %v", err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
-	return sync.New(sync.Config{Records: sqlitestore.NewRecords(st), Sequencer: sqlitestore.NewSequencer(st, time.Now),
-		Log: sqlitestore.NewMutationLog(st), Rules: sync.DomainRules{}, CursorKey: benchCursorKey})
+	return &benchEnv{engine: sync.New(sync.Config{Records: sqlitestore.NewRecords(st),
+		Sequencer: sqlitestore.NewSequencer(st, time.Now), Log: sqlitestore.NewMutationLog(st),
+		Rules: sync.DomainRules{}, CursorKey: benchCursorKey})}
 }
 
-// BenchmarkPushSQLite10k is BenchmarkPush10k on the native SQLite adapter: the same forms and
-// batches through Engine.Push, on a fresh database each iteration.
+// BenchmarkPushSQLite10k is BenchmarkPush10k on the native SQLite adapter.
 func BenchmarkPushSQLite10k(b *testing.B) {
 	batches := benchMutations(newBenchForms(benchForms), benchBatch)
-	for range b.N {
-		b.StopTimer()
-		env := &benchEnv{engine: sqliteEngine(b)}
-		b.StartTimer()
-		if err := env.pushAll(context.Background(), batches); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(benchForms*b.N)/b.Elapsed().Seconds(), "mutations/s")
+	benchWrites(b, newSQLiteBenchEnv, func(ctx context.Context, env *benchEnv) error { return env.pushAll(ctx, batches) })
 }
 
 // BenchmarkPullSQLite10k is BenchmarkPull10k on the native SQLite adapter.
 func BenchmarkPullSQLite10k(b *testing.B) {
-	env := &benchEnv{engine: sqliteEngine(b)}
+	env := newSQLiteBenchEnv(b)
 	if err := env.pushAll(context.Background(), benchMutations(newBenchForms(benchForms), benchBatch)); err != nil {
 		b.Fatal(err)
 	}
