@@ -30,13 +30,17 @@ func NewSequencer(s *Store, now func() time.Time) *Sequencer {
 	return &Sequencer{store: s, now: now}
 }
 
-// Reserve implements sync.Sequencer. n <= 0 is an error wrapping domain.ErrInvalid.
+// Reserve implements sync.Sequencer; in the same transaction it deletes the reservations whose
+// lease has passed. n <= 0 is an error wrapping domain.ErrInvalid.
 func (q *Sequencer) Reserve(ctx context.Context, n int, lease time.Duration) (int64, func(context.Context) error, error) {
 	if n <= 0 {
 		return 0, nil, fmt.Errorf("reserve %d sequence numbers: %w", n, domain.ErrInvalid)
 	}
 	var first int64
 	err := q.store.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sequence_inflight WHERE expires_at <= ?`, q.now().UnixNano()); err != nil {
+			return err
+		}
 		var last int64
 		if err := tx.QueryRowContext(ctx, `UPDATE sequence SET n = n + ? WHERE id = 1 RETURNING n`, n).Scan(&last); err != nil {
 			return err
@@ -61,31 +65,22 @@ func (q *Sequencer) Reserve(ctx context.Context, n int, lease time.Duration) (in
 	return first, release, nil
 }
 
-// Horizon implements sync.Sequencer. Reservations whose lease has passed count as abandoned and
-// are removed.
+// Horizon implements sync.Sequencer: one read on the reader pool (a pull never waits for the
+// writer). Reservations whose lease has passed count as abandoned; Reserve deletes them.
 func (q *Sequencer) Horizon(ctx context.Context) (fsync.Horizon, error) {
 	var h fsync.Horizon
-	now := q.now().UnixNano()
-	err := q.store.Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sequence_inflight WHERE expires_at <= ?`, now); err != nil {
-			return err
-		}
-		var oldest sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT s.n, s.purged, (SELECT min(first) FROM sequence_inflight) FROM sequence s WHERE s.id = 1`).
-			Scan(&h.Allocated, &h.Purged, &oldest)
-		if err != nil {
-			return err
-		}
-		h.Stable = h.Allocated
-		if oldest.Valid {
-			h.Stable = min(h.Stable, oldest.Int64-1)
-		}
-		h.Purged = min(h.Purged, h.Stable)
-		return nil
-	})
+	var oldest sql.NullInt64
+	err := q.store.reader.QueryRowContext(ctx, `SELECT s.n, s.purged,
+		(SELECT min(first) FROM sequence_inflight WHERE expires_at > ?) FROM sequence s WHERE s.id = 1`,
+		q.now().UnixNano()).Scan(&h.Allocated, &h.Purged, &oldest)
 	if err != nil {
 		return fsync.Horizon{}, fmt.Errorf("read sequence horizon: %w", err)
 	}
+	h.Stable = h.Allocated
+	if oldest.Valid {
+		h.Stable = min(h.Stable, oldest.Int64-1)
+	}
+	h.Purged = min(h.Purged, h.Stable)
 	return h, nil
 }
 
