@@ -35,17 +35,17 @@ type Uploads struct {
 	// Store keeps the uploads in the object store (s3objects.TusStore).
 	Store UploadStore
 	// Locker locks an upload across every instance (NewUploadLocker over
-	// sync/mongostore.UploadLocks).
+	// sync/blobs.UploadLocks).
 	Locker tusd.Locker
 }
 
-// UploadLock is one upload's lock (sync/mongostore.UploadLock).
+// UploadLock is one upload's lock (sync/blobs.UploadLock).
 type UploadLock interface {
 	Lock(ctx context.Context, requestUnlock func()) error
 	Unlock() error
 }
 
-// NewUploadLocker makes a tusd Locker of newLock (e.g. (*mongostore.UploadLocks).NewLock). A
+// NewUploadLocker makes a tusd Locker of newLock (e.g. (*blobs.UploadLocks).NewLock). A
 // lock whose Lock fails because its context ended reports tusd.ErrLockTimeout, as tusd expects.
 func NewUploadLocker[L UploadLock](newLock func(id string) L) tusd.Locker {
 	return lockerFunc(func(id string) (tusd.Lock, error) { return timeoutLock{newLock(id)}, nil })

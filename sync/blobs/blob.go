@@ -142,7 +142,7 @@ type Records interface {
 }
 
 // Claims are exclusive, expiring claims shared by every server instance
-// (sync/mongostore.UploadLocks): whoever writes to a photo's address, or removes it, holds the
+// (UploadLocks): whoever writes to a photo's address, or removes it, holds the
 // claim on the photo's hash for that time.
 type Claims interface {
 	// Claim takes the claim named name and returns its release. With wait it waits while

@@ -1,26 +1,90 @@
-package sqlitestore
+package blobs_test
 
 import (
 	"context"
 	"database/sql"
 	"errors"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/fieldsync/fieldsync/sync/blobs"
+	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/sqlitestore"
+	"github.com/fieldsync/fieldsync/sync/storetest"
 )
 
-// TestUploadLocks runs the locks through the cases of the MongoDB adapter. The two UploadLocks
-// are on two Stores opened on the same file: they stand for two processes.
-func TestUploadLocks(t *testing.T) {
-	store, path := openTest(t)
-	other, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
+// lockEnv is two UploadLocks that stand for two processes (server instances): they share
+// nothing but the database.
+type lockEnv struct {
+	ttl, tick time.Duration
+	one, two  *blobs.UploadLocks
+	// dead inserts the lock id of a holder that died: it stays, nobody renews it.
+	dead func(t *testing.T, id string, exp time.Time)
+}
+
+// lockTables returns a lockEnv per adapter.
+func lockTables(t *testing.T) map[string]func(t *testing.T) lockEnv {
+	return map[string]func(t *testing.T) lockEnv{
+		// Two Stores opened on the same file stand for two processes.
+		"sqlite": func(t *testing.T) lockEnv {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "fieldsync.db")
+			store, err := sqlitestore.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = store.Close() })
+			other, err := sqlitestore.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = other.Close() })
+			const ttl, tick = 1 * time.Second, 20 * time.Millisecond
+			return lockEnv{ttl: ttl, tick: tick,
+				one: sqlitestore.NewUploadLocks(store).WithTiming(ttl, tick),
+				two: sqlitestore.NewUploadLocks(other).WithTiming(ttl, tick),
+				dead: func(t *testing.T, id string, exp time.Time) {
+					if err := store.Write(ctx, func(tx *sql.Tx) error {
+						_, err := tx.ExecContext(ctx, `INSERT INTO upload_locks (id, holder, exp, release) VALUES (?, 'dead', ?, 0)`,
+							id, exp.UnixNano())
+						return err
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}}
+		},
+		// Two UploadLocks values on one database.
+		"mongo": func(t *testing.T) lockEnv {
+			store := storetest.Mongo(t)
+			// Wide margins: the suite runs under -race on two loaded cores.
+			const ttl, tick = 3 * time.Second, 20 * time.Millisecond
+			return lockEnv{ttl: ttl, tick: tick,
+				one: mongostore.NewUploadLocks(store).WithTiming(ttl, tick),
+				two: mongostore.NewUploadLocks(store).WithTiming(ttl, tick),
+				dead: func(t *testing.T, id string, exp time.Time) {
+					if _, err := store.DB().Collection("upload_locks").InsertOne(context.Background(), bson.D{{Key: "_id", Value: id},
+						{Key: "holder", Value: "dead"}, {Key: "exp", Value: exp.UTC()}, {Key: "release", Value: false}}); err != nil {
+						t.Fatal(err)
+					}
+				}}
+		},
 	}
-	t.Cleanup(func() { _ = other.Close() })
-	const ttl, tick = 1 * time.Second, 20 * time.Millisecond
-	one := NewUploadLocks(store).WithTiming(ttl, tick)
-	two := NewUploadLocks(other).WithTiming(ttl, tick)
+}
+
+// TestUploadLocks runs the lock of resumable uploads through its cases, on every adapter's
+// LockTable.
+func TestUploadLocks(t *testing.T) {
+	for name, open := range lockTables(t) {
+		t.Run(name, func(t *testing.T) { testUploadLocks(t, open(t)) })
+	}
+}
+
+func testUploadLocks(t *testing.T, e lockEnv) {
+	ttl, tick, one, two := e.ttl, e.tick, e.one, e.two
 	ctx := context.Background()
 	never := func() { t.Error("requestUnlock called on a lock nobody asked for") }
 
@@ -71,7 +135,7 @@ func TestUploadLocks(t *testing.T) {
 
 	t.Run("a waiter gives up when its context ends", func(t *testing.T) {
 		holder := one.NewLock("u3")
-		if err := holder.Lock(ctx, func() {}); err != nil {
+		if err := holder.Lock(ctx, func() {}); err != nil { // asked, but keeps the lock
 			t.Fatal(err)
 		}
 		defer holder.Unlock()
@@ -84,13 +148,7 @@ func TestUploadLocks(t *testing.T) {
 	})
 
 	t.Run("a dead holder's lock is taken over after the TTL", func(t *testing.T) {
-		if err := store.Write(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO upload_locks (id, holder, exp, release) VALUES (?, 'dead', ?, 0)`,
-				"u4", time.Now().Add(ttl).UnixNano())
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		e.dead(t, "u4", time.Now().Add(ttl))
 		start := time.Now()
 		l := two.NewLock("u4")
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -106,7 +164,7 @@ func TestUploadLocks(t *testing.T) {
 
 	t.Run("a held lock is renewed past its TTL", func(t *testing.T) {
 		holder := one.NewLock("u5")
-		if err := holder.Lock(ctx, func() {}); err != nil {
+		if err := holder.Lock(ctx, func() {}); err != nil { // asked below, keeps the lock
 			t.Fatal(err)
 		}
 		defer holder.Unlock()
