@@ -4,7 +4,6 @@ package contract
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	stdsync "sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/accounts"
+	"github.com/fieldsync/fieldsync/sync/compute"
 )
 
 // Stores is one adapter's set of stores, fresh and empty for each scenario.
@@ -22,9 +22,14 @@ type Stores struct {
 	Records   fsync.RecordStore
 	Sequencer fsync.Sequencer
 	Log       fsync.MutationLog
-	// Users is optional; the accounts scenario is skipped without it.
-	Users accounts.Users
-	Teams accounts.Teams
+	// The rest are optional; a scenario is skipped without the stores it needs.
+	Users         accounts.Users
+	Teams         accounts.Teams
+	Devices       accounts.Devices
+	RefreshTokens accounts.RefreshTokens
+	Settings      accounts.Settings
+	Audit         accounts.AuditLog
+	Compute       compute.Store
 }
 
 var cursorKey = []byte("contract-cursor-key-contract-cursor-key-01")
@@ -36,14 +41,43 @@ var (
 
 const coll = domain.CollServiceForms
 
+// A Scenario is one behavioural check of an adapter's stores.
+type Scenario func(t *testing.T, open func(t *testing.T) Stores)
+
+// Scenarios are every scenario, by subtest name, in the order Run runs them.
+var Scenarios = []struct {
+	Name string
+	Run  Scenario
+}{
+	{"PushPullResume", PushPullResume},
+	{"ExactlyOnce", ExactlyOnce},
+	{"FieldMergeAndConflict", FieldMergeAndConflict},
+	{"GapFreeConcurrentPull", GapFreeConcurrentPull},
+	{"Tombstone", Tombstone},
+	{"UsersAndTeams", UsersAndTeams},
+	{"SetTeamLeaderIsCompareAndSet", SetTeamLeaderIsCompareAndSet},
+	{"DevicesAndRefreshTokens", DevicesAndRefreshTokens},
+	{"AuditLogPagesNewestFirst", AuditLogPagesNewestFirst},
+	{"SigningKeyIsSharedByEveryInstance", SigningKeyIsSharedByEveryInstance},
+	{"ComputeLease", ComputeLease},
+	{"ClosedMonths", ClosedMonths},
+}
+
 // Run runs every scenario against stores from open, a fresh set per subtest.
 func Run(t *testing.T, open func(t *testing.T) Stores) {
-	t.Run("PushPullResume", func(t *testing.T) { PushPullResume(t, open) })
-	t.Run("ExactlyOnce", func(t *testing.T) { ExactlyOnce(t, open) })
-	t.Run("FieldMergeAndConflict", func(t *testing.T) { FieldMergeAndConflict(t, open) })
-	t.Run("GapFreeConcurrentPull", func(t *testing.T) { GapFreeConcurrentPull(t, open) })
-	t.Run("Tombstone", func(t *testing.T) { Tombstone(t, open) })
-	t.Run("Accounts", func(t *testing.T) { Accounts(t, open) })
+	for _, sc := range Scenarios {
+		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, open) })
+	}
+}
+
+// openFor opens stores from open and skips the scenario, saying why, unless has holds for them.
+func openFor(t *testing.T, open func(t *testing.T) Stores, why string, has func(s Stores) bool) Stores {
+	t.Helper()
+	s := open(t)
+	if !has(s) {
+		t.Skip(why)
+	}
+	return s
 }
 
 func engine(s Stores) *fsync.Engine {
@@ -304,39 +338,5 @@ func Tombstone(t *testing.T, open func(t *testing.T) Stores) {
 	}
 	if rec := get(t, s, "f1"); rec == nil || !rec.Deleted {
 		t.Fatalf("stored f1 %+v, want a tombstone", rec)
-	}
-}
-
-// Accounts: a user is created once; a second user with the same username is domain.ErrConflict.
-func Accounts(t *testing.T, open func(t *testing.T) Stores) {
-	s := open(t)
-	if s.Users == nil || s.Teams == nil {
-		t.Skip("no accounts store")
-	}
-	ctx := context.Background()
-	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
-	team, err := domain.NewTeam(uuid.NewString(), "售后一组")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Teams.InsertTeam(ctx, team, at); err != nil {
-		t.Fatalf("insert team: %v", err)
-	}
-	u, err := domain.NewUser(domain.User{ID: uuid.NewString(), Username: "zhang.wei", Role: domain.RoleTechnician,
-		TeamID: team.ID, HireDate: domain.Date{Year: 2022, Month: time.May, Day: 4}, MonthlyPayFen: 400000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Users.InsertUser(ctx, u, "$2a$04$hash", at); err != nil {
-		t.Fatalf("insert user: %v", err)
-	}
-	got, hash, err := s.Users.UserByUsername(ctx, "zhang.wei")
-	if err != nil || got != u || hash != "$2a$04$hash" {
-		t.Fatalf("UserByUsername = %+v %q %v, want %+v", got, hash, err, u)
-	}
-	dup := u
-	dup.ID = uuid.NewString()
-	if err := s.Users.InsertUser(ctx, dup, "x", at); !errors.Is(err, domain.ErrConflict) {
-		t.Fatalf("duplicate username: %v, want domain.ErrConflict", err)
 	}
 }

@@ -21,7 +21,8 @@ func TestContractSQLite(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		acc := sqlitestore.NewAccounts(s)
 		return contract.Stores{Records: sqlitestore.NewRecords(s), Sequencer: sqlitestore.NewSequencer(s, time.Now),
-			Log: sqlitestore.NewMutationLog(s), Users: acc, Teams: acc}
+			Log: sqlitestore.NewMutationLog(s), Users: acc, Teams: acc, Devices: acc, RefreshTokens: acc,
+			Settings: sqlitestore.NewSettings(s), Audit: sqlitestore.NewAuditLog(s), Compute: sqlitestore.NewCompute(s)}
 	})
 }
 
@@ -30,6 +31,7 @@ func TestContractMongo(t *testing.T) {
 		s := storetest.Mongo(t)
 		acc := mongostore.NewAccounts(s)
 		return contract.Stores{Records: mongostore.NewRecords(s), Sequencer: mongostore.NewSequencer(s, time.Now),
-			Log: mongostore.NewMutationLog(s), Users: acc, Teams: acc}
+			Log: mongostore.NewMutationLog(s), Users: acc, Teams: acc, Devices: acc, RefreshTokens: acc,
+			Settings: mongostore.NewSettings(s), Audit: mongostore.NewAuditLog(s), Compute: mongostore.NewCompute(s)}
 	})
 }

@@ -205,15 +205,8 @@ func TestOpenBackfillsPhotoRefs(t *testing.T) {
 	tomb := photoRec("receipts", "r4", 5, 0, []string{h3}, "u:1")
 	tomb.Deleted, tomb.Revoked, tomb.Audience = true, []string{"u:1"}, nil
 	putV2(t, old, append(recs, tomb)...)
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
 
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	defer s.Close()
+	s := upgrade(t, ctx, old, path)
 	want := []string{
 		"a1: referring [forms/f1 receipts/r1 receipts/r2] claims [receipts/r2 receipts/r1] visible map[team:t1:true u:1:true u:2:true]",
 		"b2: referring [forms/f1 receipts/r3] claims [receipts/r3] visible map[team:t1:false u:1:true u:2:true]",

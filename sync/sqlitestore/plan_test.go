@@ -16,21 +16,7 @@ func TestChangesIsAnIndexRangeScan(t *testing.T) {
 		{Tokens: []string{"a", "b", "c"}, Collection: "forms", Through: 10, Limit: 5, SkipDeleted: true},
 	} {
 		query, args := changesQuery(q)
-		rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
+		all := queryPlan(t, s, query, args...)
 		if n := strings.Count(all, "SEARCH t USING PRIMARY KEY (token=? AND seq>? AND seq<?)"); n != len(q.Tokens) {
 			t.Errorf("%d range scans for %d tokens in plan:\n%s", n, len(q.Tokens), all)
 		}
@@ -52,21 +38,7 @@ func TestPhotoQueriesUseTheIndex(t *testing.T) {
 		{sqlReferring, []any{"h", 10}},
 		{claimsQuery(2), []any{"h", "receipts", "forms", 10}},
 	} {
-		rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
+		all := queryPlan(t, s, q.sql, q.args...)
 		t.Logf("plan:\n%s", all)
 		if !strings.HasPrefix(strings.TrimPrefix(all, "SCAN CONSTANT ROW\nSCALAR SUBQUERY 1\n"), "SEARCH p USING") &&
 			!strings.HasPrefix(all, "SEARCH record_photos USING") {
@@ -84,4 +56,27 @@ func TestPhotoQueriesUseTheIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// queryPlan returns the EXPLAIN QUERY PLAN details of query, one line each.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }

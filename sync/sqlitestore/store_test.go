@@ -49,15 +49,8 @@ func TestOpenUpgradesFromPreviousVersion(t *testing.T) {
 	if n := indexCount(t, old.reader, "record_photos_claims"); n != 0 {
 		t.Fatalf("record_photos_claims exists before its migration")
 	}
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
 
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	defer s.Close()
+	s := upgrade(t, ctx, old, path)
 	if v, _ := s.SchemaVersion(ctx); v != latestVersion {
 		t.Fatalf("SchemaVersion = %d, want %d", v, latestVersion)
 	}
@@ -138,4 +131,19 @@ func TestWriteRollsBackOnError(t *testing.T) {
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
+}
+
+// upgrade closes old, then reopens its database at path with the current migrations (closed at
+// cleanup).
+func upgrade(t *testing.T, ctx context.Context, old *Store, path string) *Store {
+	t.Helper()
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -1,20 +1,25 @@
-package mongostore_test
+package contract
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync/compute"
-	"github.com/fieldsync/fieldsync/sync/mongostore"
-	"github.com/fieldsync/fieldsync/sync/storetest"
 )
 
-// TestComputeLease: one owner at a time; the owner renews; an expired lease goes to the next
+// computeOf opens the stores and returns their compute store, skipping without one.
+func computeOf(t *testing.T, open func(t *testing.T) Stores) compute.Store {
+	t.Helper()
+	return openFor(t, open, "no compute store", func(s Stores) bool { return s.Compute != nil }).Compute
+}
+
+// ComputeLease: one owner at a time; the owner renews; an expired lease goes to the next
 // asker; only the owner releases.
-func TestComputeLease(t *testing.T) {
-	c := mongostore.NewCompute(storetest.Mongo(t))
+func ComputeLease(t *testing.T, open func(t *testing.T) Stores) {
+	c := computeOf(t, open)
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	steps := []struct {
@@ -34,31 +39,29 @@ func TestComputeLease(t *testing.T) {
 		{"b releases", "release", "b", t0, false},
 		{"a takes the released lease", "take", "a", t0.Add(3 * time.Minute), true},
 	}
-	for _, s := range steps {
-		t.Run(s.name, func(t *testing.T) {
-			if s.op == "release" {
-				if err := c.ReleaseLease(ctx, s.owner); err != nil {
-					t.Fatal(err)
-				}
-				return
+	for _, st := range steps {
+		if st.op == "release" {
+			if err := c.ReleaseLease(ctx, st.owner); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
 			}
-			got, err := c.AcquireLease(ctx, s.owner, s.now, 2*time.Minute)
-			if err != nil || got != s.want {
-				t.Fatalf("AcquireLease(%s) = %v, %v; want %v", s.owner, got, err, s.want)
-			}
-		})
+			continue
+		}
+		got, err := c.AcquireLease(ctx, st.owner, st.now, 2*time.Minute)
+		if err != nil || got != st.want {
+			t.Fatalf("%s: AcquireLease(%s) = %v, %v; want %v", st.name, st.owner, got, err, st.want)
+		}
 	}
 }
 
-// TestClosedMonths: a close is stored once with its frozen scores, read back whole, found by its
-// incidents, and marked done.
-func TestClosedMonths(t *testing.T) {
-	c := mongostore.NewCompute(storetest.Mongo(t))
+// ClosedMonths: a close is stored once with its frozen scores, read back whole (incidents sorted),
+// found by its incidents, marked done, and listed oldest month first, then by team.
+func ClosedMonths(t *testing.T, open func(t *testing.T) Stores) {
+	c := computeOf(t, open)
 	ctx := context.Background()
 	march, _ := domain.ParseMonth("2026-03")
 	feb := domain.Month{Year: 2026, Month: 2}
 	cm := compute.ClosedMonth{Team: "team-a", Month: march, ClosedAt: time.Date(2026, 4, 2, 1, 0, 0, 0, time.UTC),
-		ClosedBy: "leader-a", Incidents: []string{"i1", "i2"}, Scores: []domain.Score{{Month: march, TechnicianID: "t1",
+		ClosedBy: "leader-a", Incidents: []string{"i2", "i1"}, Scores: []domain.Score{{Month: march, TechnicianID: "t1",
 			Base: 100, Deductions: 7, Total: 93, PolicyVersion: 1, Lines: []domain.ScoreLine{
 				{IncidentID: "i1", Type: "left_post", Date: domain.Date{Year: 2026, Month: 3, Day: 3}, Points: -5},
 				{IncidentID: "i2", Type: "unreachable", Date: domain.Date{Year: 2026, Month: 2, Day: 27}, Points: -2,
@@ -73,9 +76,10 @@ func TestClosedMonths(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("ClosedMonth = %v, %v", ok, err)
 	}
-	s := got.Scores[0]
+	sc := got.Scores[0]
 	if got.ClosedBy != "leader-a" || !got.ClosedAt.Equal(cm.ClosedAt) || got.Done || !got.Counts("i2") || got.Counts("i3") ||
-		s.Total != 93 || len(s.Lines) != 2 || !s.Lines[1].Adjustment || *s.Lines[1].AdjustmentOf != feb || s.Lines[0].Date.Day != 3 {
+		sc.Total != 93 || len(sc.Lines) != 2 || !sc.Lines[1].Adjustment || *sc.Lines[1].AdjustmentOf != feb ||
+		sc.Lines[0].Date.Day != 3 || sc.Month != march || !reflect.DeepEqual(got.Incidents, []string{"i1", "i2"}) {
 		t.Fatalf("read back %+v", got)
 	}
 	if _, ok, _ := c.ClosedMonth(ctx, "team-b", march); ok {
@@ -97,5 +101,23 @@ func TestClosedMonths(t *testing.T) {
 	}
 	if open, _ := c.UnfinishedClosedMonths(ctx); len(open) != 0 {
 		t.Errorf("unfinished after done: %v", open)
+	}
+	// Ordering: oldest month first, then team; "" lists every team.
+	for _, x := range []compute.ClosedMonth{{Team: "team-b", Month: march}, {Team: "team-a", Month: feb}} {
+		if err := c.InsertClosedMonth(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := c.ClosedMonths(ctx, "")
+	if err != nil || len(all) != 3 || all[0].Month != feb || all[1].Team != "team-a" || all[2].Team != "team-b" {
+		t.Fatalf("ClosedMonths(\"\") = %+v, %v", all, err)
+	}
+	if a, _ := c.ClosedMonths(ctx, "team-a"); len(a) != 2 || a[0].Month != feb || a[1].Month != march {
+		t.Fatalf("ClosedMonths(team-a) = %+v", a)
+	}
+	// (sqlitestore also wants a close without incidents read back with a non-nil, empty list;
+	// mongostore returns nil: see sqlitestore.TestClosedMonthWithoutIncidents.)
+	if a, _ := c.ClosedMonths(ctx, "team-b"); len(a) != 1 || len(a[0].Incidents) != 0 || len(a[0].Scores) != 0 {
+		t.Fatalf("ClosedMonths(team-b) = %+v", a)
 	}
 }
