@@ -149,8 +149,12 @@ func fromClosedMonth(c compute.ClosedMonth) closedMonthDoc {
 
 func (d closedMonthDoc) toCompute() compute.ClosedMonth {
 	m, _ := domain.ParseMonth(d.Month) // written by fromClosedMonth: always valid
+	incidents := slices.Sorted(slices.Values(d.Incidents))
+	if incidents == nil {
+		incidents = []string{} // never nil, as from sqlitestore (sync/contract)
+	}
 	c := compute.ClosedMonth{Team: d.Team, Month: m, ClosedAt: d.ClosedAt, ClosedBy: d.ClosedBy,
-		Incidents: slices.Sorted(slices.Values(d.Incidents)), Done: d.Done}
+		Incidents: incidents, Done: d.Done}
 	for _, sd := range d.Scores {
 		s := domain.Score{Month: m, TechnicianID: sd.TechnicianID, Base: sd.Base, Deductions: sd.Deductions,
 			Additions: sd.Additions, Total: sd.Total, PolicyVersion: sd.PolicyVersion}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync/compute"
 )
 
@@ -29,20 +28,5 @@ func TestComputeCheckpoint(t *testing.T) {
 			!got.R1Through.Equal(want.R1Through) || got.Baseline != want.Baseline {
 			t.Fatalf("Checkpoint = %+v, %v; want %+v", got, err, want)
 		}
-	}
-}
-
-// TestClosedMonthWithoutIncidents: a close without incidents reads back with an empty, non-nil
-// list (the rest of the closed-month scenario is in sync/contract; mongostore reads back nil).
-func TestClosedMonthWithoutIncidents(t *testing.T) {
-	s, _ := openTest(t)
-	c := NewCompute(s)
-	ctx := context.Background()
-	march := domain.Month{Year: 2026, Month: 3}
-	if err := c.InsertClosedMonth(ctx, compute.ClosedMonth{Team: "team-b", Month: march}); err != nil {
-		t.Fatal(err)
-	}
-	if a, _ := c.ClosedMonths(ctx, "team-b"); len(a) != 1 || a[0].Incidents == nil || len(a[0].Scores) != 0 {
-		t.Fatalf("ClosedMonths(team-b) = %+v", a)
 	}
 }
