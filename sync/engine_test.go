@@ -2,7 +2,6 @@ package sync_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/contract"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/storetest"
 )
@@ -59,48 +59,6 @@ func del(mid, coll, id string, base int64) sync.Mutation {
 	return sync.Mutation{MutationID: mid, Collection: coll, ID: id, Op: sync.OpDelete, BaseVersion: base}
 }
 
-func push(t *testing.T, e *sync.Engine, p domain.Principal, muts ...sync.Mutation) []sync.Result {
-	t.Helper()
-	res, err := e.Push(context.Background(), p, "127.0.0.1", muts)
-	if err != nil {
-		t.Fatalf("push: %v", err)
-	}
-	if len(res) != len(muts) {
-		t.Fatalf("%d results for %d mutations", len(res), len(muts))
-	}
-	return res
-}
-
-// pullAll pulls every page from cursor and returns the changes and the final cursor.
-func pullAll(t *testing.T, e *sync.Engine, p domain.Principal, cursor string, limit int) ([]sync.Change, string) {
-	t.Helper()
-	var all []sync.Change
-	for range 10000 {
-		page, err := e.Pull(context.Background(), p, cursor, limit)
-		if err != nil {
-			t.Fatalf("pull: %v", err)
-		}
-		if limit > 0 && len(page.Changes) > limit {
-			t.Fatalf("page of %d changes above limit %d", len(page.Changes), limit)
-		}
-		all = append(all, page.Changes...)
-		cursor = page.Cursor
-		if !page.HasMore {
-			return all, cursor
-		}
-	}
-	t.Fatal("pull never ended")
-	return nil, ""
-}
-
-func wantStatus(t *testing.T, r sync.Result, want sync.Status) {
-	t.Helper()
-	if r.Status != want {
-		b, _ := json.Marshal(r)
-		t.Fatalf("status %s, want %s: %s", r.Status, want, b)
-	}
-}
-
 func get(t *testing.T, h *harness, coll, id string) *sync.Record {
 	t.Helper()
 	recs, err := h.records.GetMany(context.Background(), []sync.RecordKey{{Collection: coll, ID: id}})
@@ -113,23 +71,23 @@ func get(t *testing.T, h *harness, coll, id string) *sync.Record {
 func TestPushStatuses(t *testing.T) {
 	h := newHarness(t)
 	e := h.engine
-	r := push(t, e, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "换压缩机", "outcome": "completed"}))
-	wantStatus(t, r[0], sync.StatusApplied)
+	r := contract.Push(t, e, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "换压缩机", "outcome": "completed"}))
+	contract.WantStatus(t, r[0], sync.StatusApplied)
 	if r[0].Version != 1 {
 		t.Fatalf("version %d", r[0].Version)
 	}
 	// Device 2 edits another field from base 1 after device 1 moved to 2: merged.
-	wantStatus(t, push(t, e, tech, upsert("m2", "service_forms", "f1", 1, map[string]any{"workDone": "换压缩机+清洗"}))[0], sync.StatusApplied)
+	contract.WantStatus(t, contract.Push(t, e, tech, upsert("m2", "service_forms", "f1", 1, map[string]any{"workDone": "换压缩机+清洗"}))[0], sync.StatusApplied)
 	tech2dev := tech
 	tech2dev.DeviceID = "tablet"
-	r = push(t, e, tech2dev, upsert("m3", "service_forms", "f1", 1, map[string]any{"faultCause": "缺氟"}))
-	wantStatus(t, r[0], sync.StatusMerged)
+	r = contract.Push(t, e, tech2dev, upsert("m3", "service_forms", "f1", 1, map[string]any{"faultCause": "缺氟"}))
+	contract.WantStatus(t, r[0], sync.StatusMerged)
 	if r[0].Record["workDone"] != "换压缩机+清洗" || r[0].Record["faultCause"] != "缺氟" {
 		t.Fatalf("merged record %v", r[0].Record)
 	}
 	// Same field from an old base: conflict, server value stands, losing value logged.
-	r = push(t, e, tech2dev, upsert("m4", "service_forms", "f1", 1, map[string]any{"workDone": "只清洗"}))
-	wantStatus(t, r[0], sync.StatusConflict)
+	r = contract.Push(t, e, tech2dev, upsert("m4", "service_forms", "f1", 1, map[string]any{"workDone": "只清洗"}))
+	contract.WantStatus(t, r[0], sync.StatusConflict)
 	if len(r[0].Conflicts) != 1 || r[0].Conflicts[0].Field != "workDone" || r[0].Conflicts[0].ClientValue != "只清洗" {
 		t.Fatalf("conflicts %+v", r[0].Conflicts)
 	}
@@ -139,8 +97,8 @@ func TestPushStatuses(t *testing.T) {
 		t.Fatalf("stored %v conflicts %+v", rec.Fields, rec.Conflicts)
 	}
 	// baseVersion 0 on an existing id is a conflict check, not an overwrite.
-	r = push(t, e, tech, upsert("m5", "service_forms", "f1", 0, map[string]any{"faultCause": "电路板"}))
-	wantStatus(t, r[0], sync.StatusConflict)
+	r = contract.Push(t, e, tech, upsert("m5", "service_forms", "f1", 0, map[string]any{"faultCause": "电路板"}))
+	contract.WantStatus(t, r[0], sync.StatusConflict)
 	if get(t, h, "service_forms", "f1").Fields["faultCause"] != "缺氟" {
 		t.Fatal("baseVersion 0 overwrote an existing record")
 	}
@@ -174,13 +132,13 @@ func TestPushRejectsWithoutSinkingTheBatch(t *testing.T) {
 		muts = append(muts, tc.m)
 	}
 	muts = append(muts, upsert("ok2", "service_forms", "good2", 0, map[string]any{"workDone": "b"}))
-	res := push(t, h.engine, tech, muts...)
-	wantStatus(t, res[0], sync.StatusApplied)
-	wantStatus(t, res[len(res)-1], sync.StatusApplied)
+	res := contract.Push(t, h.engine, tech, muts...)
+	contract.WantStatus(t, res[0], sync.StatusApplied)
+	contract.WantStatus(t, res[len(res)-1], sync.StatusApplied)
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := res[i+1]
-			wantStatus(t, r, sync.StatusRejected)
+			contract.WantStatus(t, r, sync.StatusRejected)
 			if r.Error == nil || r.Error.Code != tc.code {
 				t.Fatalf("error %+v, want code %s", r.Error, tc.code)
 			}
@@ -214,11 +172,11 @@ func TestPushTooLarge(t *testing.T) {
 func TestResendIsAnsweredWithoutWriting(t *testing.T) {
 	h := newHarness(t)
 	m := upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"})
-	first := push(t, h.engine, tech, m)[0]
+	first := contract.Push(t, h.engine, tech, m)[0]
 	before := get(t, h, "service_forms", "f1")
 	// Meanwhile another device changes the record; the resend must still answer as the first time.
-	push(t, h.engine, tech2, upsert("x", "service_forms", "other", 0, map[string]any{"workDone": "b"}))
-	again := push(t, h.engine, tech, m, m)
+	contract.Push(t, h.engine, tech2, upsert("x", "service_forms", "other", 0, map[string]any{"workDone": "b"}))
+	again := contract.Push(t, h.engine, tech, m, m)
 	for _, r := range again {
 		if r.Status != first.Status || r.Version != first.Version {
 			t.Fatalf("resend answered %+v, first %+v", r, first)
@@ -231,13 +189,13 @@ func TestResendIsAnsweredWithoutWriting(t *testing.T) {
 	// The same key with other content is rejected; another device's same mutation id is not the same key.
 	changed := m
 	changed.Fields = map[string]any{"workDone": "different"}
-	r := push(t, h.engine, tech, changed)[0]
+	r := contract.Push(t, h.engine, tech, changed)[0]
 	if r.Status != sync.StatusRejected || r.Error.Code != sync.CodeKeyReused {
 		t.Fatalf("reused key answered %+v", r)
 	}
 	otherDevice := tech
 	otherDevice.DeviceID = "phone-9"
-	wantStatus(t, push(t, h.engine, otherDevice, upsert("m1", "service_forms", "f9", 0, map[string]any{"workDone": "c"}))[0], sync.StatusApplied)
+	contract.WantStatus(t, contract.Push(t, h.engine, otherDevice, upsert("m1", "service_forms", "f9", 0, map[string]any{"workDone": "c"}))[0], sync.StatusApplied)
 }
 
 // failingLog is the real mutation log with its writes failing, as if the server died right after
@@ -261,9 +219,9 @@ func TestExactlyOnceAcrossACrashBetweenWrites(t *testing.T) {
 		t.Fatalf("the record write before the crash is missing: %+v", written)
 	}
 	// After the restart the phone resends the batch: each mutation is answered as applied once.
-	res := push(t, h.engine, tech, m, c)
+	res := contract.Push(t, h.engine, tech, m, c)
 	for _, r := range res {
-		wantStatus(t, r, sync.StatusApplied)
+		contract.WantStatus(t, r, sync.StatusApplied)
 		if r.Version != 1 {
 			t.Fatalf("resend after crash re-applied: %+v", r)
 		}
@@ -281,20 +239,20 @@ func TestExactlyOnceAcrossACrashBetweenWrites(t *testing.T) {
 func TestDeleteAndTombstones(t *testing.T) {
 	h := newHarness(t)
 	e := h.engine
-	push(t, e, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}),
+	contract.Push(t, e, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}),
 		upsert("m2", "service_forms", "f2", 0, map[string]any{"workDone": "b"}))
-	_, cursor := pullAll(t, e, tech, "", 0)
-	wantStatus(t, push(t, e, tech, del("d1", "service_forms", "f1", 1))[0], sync.StatusApplied)
+	_, cursor := contract.PullAll(t, e, tech, "", 0)
+	contract.WantStatus(t, contract.Push(t, e, tech, del("d1", "service_forms", "f1", 1))[0], sync.StatusApplied)
 	// A delete racing an update: the update wins.
-	push(t, e, tech, upsert("m3", "service_forms", "f2", 1, map[string]any{"workDone": "b2"}))
+	contract.Push(t, e, tech, upsert("m3", "service_forms", "f2", 1, map[string]any{"workDone": "b2"}))
 	tablet := tech
 	tablet.DeviceID = "tablet"
-	r := push(t, e, tablet, del("d2", "service_forms", "f2", 1))[0]
-	wantStatus(t, r, sync.StatusConflict)
+	r := contract.Push(t, e, tablet, del("d2", "service_forms", "f2", 1))[0]
+	contract.WantStatus(t, r, sync.StatusConflict)
 	if get(t, h, "service_forms", "f2").Deleted {
 		t.Fatal("a delete beat a concurrent update")
 	}
-	changes, _ := pullAll(t, e, tech, cursor, 0)
+	changes, _ := contract.PullAll(t, e, tech, cursor, 0)
 	var sawTombstone bool
 	for _, c := range changes {
 		if c.ID == "f1" && c.Deleted {
@@ -304,7 +262,7 @@ func TestDeleteAndTombstones(t *testing.T) {
 	if !sawTombstone {
 		t.Fatalf("incremental pull lacks the tombstone: %+v", changes)
 	}
-	fresh, _ := pullAll(t, e, tech, "", 0)
+	fresh, _ := contract.PullAll(t, e, tech, "", 0)
 	for _, c := range fresh {
 		if c.ID == "f1" {
 			t.Fatal("a pull from scratch delivered a deleted record")

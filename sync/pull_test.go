@@ -10,6 +10,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/contract"
 )
 
 // holdingRecords is the real record store, except that UpdateMany waits for release after
@@ -36,8 +37,8 @@ func ids(changes []sync.Change) []string {
 
 func TestPullIsGapFree(t *testing.T) {
 	h := newHarness(t)
-	push(t, h.engine, tech, upsert("m0", "service_forms", "first", 0, map[string]any{"workDone": "a"}))
-	_, cursor := pullAll(t, h.engine, tech, "", 0)
+	contract.Push(t, h.engine, tech, upsert("m0", "service_forms", "first", 0, map[string]any{"workDone": "a"}))
+	_, cursor := contract.PullAll(t, h.engine, tech, "", 0)
 
 	slow := holdingRecords{RecordStore: h.records, held: make(chan struct{}), release: make(chan struct{})}
 	slowEngine := h.build(slow, h.log)
@@ -48,9 +49,9 @@ func TestPullIsGapFree(t *testing.T) {
 		done <- err
 	}()
 	<-slow.held // the slow writer holds a lower sequence number, uncommitted
-	push(t, h.engine, tech, upsert("m2", "service_forms", "fast", 0, map[string]any{"workDone": "c"}))
+	contract.Push(t, h.engine, tech, upsert("m2", "service_forms", "fast", 0, map[string]any{"workDone": "c"}))
 
-	changes, held := pullAll(t, h.engine, tech, cursor, 0)
+	changes, held := contract.PullAll(t, h.engine, tech, cursor, 0)
 	if len(changes) != 0 {
 		t.Fatalf("pull passed an uncommitted lower sequence number: got %v", ids(changes))
 	}
@@ -58,7 +59,7 @@ func TestPullIsGapFree(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	changes, _ = pullAll(t, h.engine, tech, held, 0)
+	changes, _ = contract.PullAll(t, h.engine, tech, held, 0)
 	if got := ids(changes); !slices.Equal(got, []string{"slow", "fast"}) {
 		t.Fatalf("after the slow commit got %v, want [slow fast] in commit order", got)
 	}
@@ -69,12 +70,12 @@ func TestAbandonedReservationDoesNotBlockForever(t *testing.T) {
 	if _, _, err := h.seq.Reserve(context.Background(), 1, time.Minute); err != nil { // never released: a crashed writer
 		t.Fatal(err)
 	}
-	push(t, h.engine, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}))
-	if changes, _ := pullAll(t, h.engine, tech, "", 0); len(changes) != 0 {
+	contract.Push(t, h.engine, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}))
+	if changes, _ := contract.PullAll(t, h.engine, tech, "", 0); len(changes) != 0 {
 		t.Fatalf("delivered past a live reservation: %v", ids(changes))
 	}
 	h.now = h.now.Add(2 * time.Minute) // the lease has passed
-	if changes, _ := pullAll(t, h.engine, tech, "", 0); !slices.Equal(ids(changes), []string{"f1"}) {
+	if changes, _ := contract.PullAll(t, h.engine, tech, "", 0); !slices.Equal(ids(changes), []string{"f1"}) {
 		t.Fatalf("after the lease: %v", ids(changes))
 	}
 }
@@ -88,14 +89,14 @@ func TestPullPagesHaveNoDuplicates(t *testing.T) {
 		muts = append(muts, upsert("m"+id, "service_forms", id, 0, map[string]any{"workDone": id}))
 		want = append(want, id)
 	}
-	push(t, h.engine, tech, muts...)
+	contract.Push(t, h.engine, tech, muts...)
 	for _, limit := range []int{1, 5, 7, 24, 25, 26, 1000} {
 		t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
-			changes, cursor := pullAll(t, h.engine, tech, "", limit)
+			changes, cursor := contract.PullAll(t, h.engine, tech, "", limit)
 			if got := ids(changes); !slices.Equal(got, want) {
 				t.Fatalf("got %v", got)
 			}
-			if more, _ := pullAll(t, h.engine, tech, cursor, limit); len(more) != 0 {
+			if more, _ := contract.PullAll(t, h.engine, tech, cursor, limit); len(more) != 0 {
 				t.Fatalf("the final cursor repeats %v", ids(more))
 			}
 		})
@@ -117,35 +118,35 @@ func TestScopeChangesArriveAndRevoke(t *testing.T) {
 		return upsert(mid, "work_orders", "wo1", base, map[string]any{"customerName": "张三", "customerPhone": "13800138000",
 			"serviceType": "paid", "assignees": list})
 	}
-	_, techCursor := pullAll(t, e, tech, "", 0)
-	wantStatus(t, push(t, e, leader, wo("w1", 0, tech2.UserID))[0], sync.StatusApplied)
-	if changes, c := pullAll(t, e, tech, techCursor, 0); len(changes) != 0 {
+	_, techCursor := contract.PullAll(t, e, tech, "", 0)
+	contract.WantStatus(t, contract.Push(t, e, leader, wo("w1", 0, tech2.UserID))[0], sync.StatusApplied)
+	if changes, c := contract.PullAll(t, e, tech, techCursor, 0); len(changes) != 0 {
 		t.Fatalf("technician sees a work order of somebody else: %v", ids(changes))
 	} else {
 		techCursor = c
 	}
-	push(t, e, leader, wo("w2", 1, tech2.UserID, tech.UserID))
-	changes, techCursor := pullAll(t, e, tech, techCursor, 0)
+	contract.Push(t, e, leader, wo("w2", 1, tech2.UserID, tech.UserID))
+	changes, techCursor := contract.PullAll(t, e, tech, techCursor, 0)
 	if len(changes) != 1 || changes[0].Revoked || changes[0].Record["customerName"] != "张三" {
 		t.Fatalf("assigned work order did not arrive whole: %+v", changes)
 	}
-	push(t, e, leader, wo("w3", 2, tech2.UserID))
-	changes, _ = pullAll(t, e, tech, techCursor, 0)
+	contract.Push(t, e, leader, wo("w3", 2, tech2.UserID))
+	changes, _ = contract.PullAll(t, e, tech, techCursor, 0)
 	if len(changes) != 1 || !changes[0].Revoked || changes[0].Record != nil {
 		t.Fatalf("taken-away work order: %+v", changes)
 	}
-	if changes, _ := pullAll(t, e, other, "", 0); len(changes) != 0 {
+	if changes, _ := contract.PullAll(t, e, other, "", 0); len(changes) != 0 {
 		t.Fatalf("another team's leader sees %v", ids(changes))
 	}
-	if changes, _ := pullAll(t, e, tech2, "", 0); len(changes) != 1 || changes[0].Record["customerPhone"] != "13800138000" {
+	if changes, _ := contract.PullAll(t, e, tech2, "", 0); len(changes) != 1 || changes[0].Record["customerPhone"] != "13800138000" {
 		t.Fatalf("assignee view %+v", changes)
 	}
 }
 
 func TestCursorErrors(t *testing.T) {
 	h := newHarness(t)
-	push(t, h.engine, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}))
-	_, mine := pullAll(t, h.engine, tech, "", 0)
+	contract.Push(t, h.engine, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}))
+	_, mine := contract.PullAll(t, h.engine, tech, "", 0)
 	cases := []struct {
 		name   string
 		cursor string
@@ -153,7 +154,7 @@ func TestCursorErrors(t *testing.T) {
 	}{
 		{"malformed", "not-a-cursor", domain.CodeInvalid},
 		{"truncated", mine[:len(mine)-2], domain.CodeInvalid},
-		{"another user's", func() string { _, c := pullAll(t, h.engine, tech2, "", 0); return c }(), domain.CodeInvalid},
+		{"another user's", func() string { _, c := contract.PullAll(t, h.engine, tech2, "", 0); return c }(), domain.CodeInvalid},
 		{"signed with another key", sync.EncodeCursor([]byte("another-key-another-key-another-key"), tech.UserID, 1), domain.CodeInvalid},
 		{"from the future", sync.EncodeCursor(cursorKey, tech.UserID, 1_000_000), domain.CodeInvalid},
 	}
@@ -173,12 +174,12 @@ func TestCursorErrors(t *testing.T) {
 func TestCursorOlderThanRetentionAsksForResync(t *testing.T) {
 	h := newHarness(t)
 	e := h.engine
-	push(t, e, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}),
+	contract.Push(t, e, tech, upsert("m1", "service_forms", "f1", 0, map[string]any{"workDone": "a"}),
 		upsert("m2", "service_forms", "f2", 0, map[string]any{"workDone": "b"}))
-	_, old := pullAll(t, e, tech, "", 0)
-	push(t, e, tech, del("d1", "service_forms", "f1", 1))
-	_, recent := pullAll(t, e, tech, old, 0)
-	push(t, e, tech, upsert("m3", "service_forms", "f3", 0, map[string]any{"workDone": "c"}))
+	_, old := contract.PullAll(t, e, tech, "", 0)
+	contract.Push(t, e, tech, del("d1", "service_forms", "f1", 1))
+	_, recent := contract.PullAll(t, e, tech, old, 0)
+	contract.Push(t, e, tech, upsert("m3", "service_forms", "f3", 0, map[string]any{"workDone": "c"}))
 	h.now = h.now.Add(91 * 24 * time.Hour)
 	n, err := sync.PurgeTombstones(context.Background(), h.records, h.seq, h.now, 90*24*time.Hour)
 	if err != nil || n != 1 {
@@ -187,14 +188,14 @@ func TestCursorOlderThanRetentionAsksForResync(t *testing.T) {
 	if _, err := e.Pull(context.Background(), tech, old, 0); domain.ErrorCode(err) != domain.CodeResync {
 		t.Fatalf("a cursor from before the purged delete: %v, want resync_required", err)
 	}
-	if changes, _ := pullAll(t, e, tech, recent, 0); !slices.Equal(ids(changes), []string{"f3"}) {
+	if changes, _ := contract.PullAll(t, e, tech, recent, 0); !slices.Equal(ids(changes), []string{"f3"}) {
 		t.Fatalf("a cursor after the purge point: %v", ids(changes))
 	}
 }
 
 func TestConcurrentWritersLoseNothing(t *testing.T) {
 	h := newHarness(t)
-	push(t, h.engine, tech, upsert("m0", "service_forms", "f1", 0, map[string]any{"workDone": "start"}))
+	contract.Push(t, h.engine, tech, upsert("m0", "service_forms", "f1", 0, map[string]any{"workDone": "start"}))
 	// Two "instances" (engines over the same store) and several devices edit different fields
 	// of one record from the same base at once: compare-and-set must keep every edit.
 	engines := []*sync.Engine{h.engine, h.build(h.records, h.log)}

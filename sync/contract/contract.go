@@ -94,7 +94,8 @@ func del(mid, id string, base int64) fsync.Mutation {
 	return fsync.Mutation{MutationID: mid, Collection: coll, ID: id, Op: fsync.OpDelete, BaseVersion: base}
 }
 
-func push(t *testing.T, e *fsync.Engine, p domain.Principal, muts ...fsync.Mutation) []fsync.Result {
+// Push pushes muts as p through e and fails t unless there is one result a mutation.
+func Push(t *testing.T, e *fsync.Engine, p domain.Principal, muts ...fsync.Mutation) []fsync.Result {
 	t.Helper()
 	res, err := e.Push(context.Background(), p, "127.0.0.1", muts)
 	if err != nil {
@@ -106,14 +107,17 @@ func push(t *testing.T, e *fsync.Engine, p domain.Principal, muts ...fsync.Mutat
 	return res
 }
 
-func wantStatus(t *testing.T, r fsync.Result, want fsync.Status) {
+// WantStatus fails t unless r has the status want.
+func WantStatus(t *testing.T, r fsync.Result, want fsync.Status) {
 	t.Helper()
 	if r.Status != want {
 		t.Fatalf("mutation %s: status %s, want %s (%+v)", r.MutationID, r.Status, want, r)
 	}
 }
 
-func pullAll(t *testing.T, e *fsync.Engine, p domain.Principal, cursor string, limit int) ([]fsync.Change, string) {
+// PullAll pulls every page from cursor (pages of limit; 0 is the engine's default) and returns
+// the changes and the final cursor; it fails t when a page is above limit or the pull never ends.
+func PullAll(t *testing.T, e *fsync.Engine, p domain.Principal, cursor string, limit int) ([]fsync.Change, string) {
 	t.Helper()
 	var all []fsync.Change
 	for range 10000 {
@@ -156,10 +160,10 @@ func PushPullResume(t *testing.T, open func(t *testing.T) Stores) {
 		ids = append(ids, id)
 		muts = append(muts, upsert("m"+id, id, 0, map[string]any{"workDone": "w" + id}))
 	}
-	for _, r := range push(t, e, tech, muts...) {
-		wantStatus(t, r, fsync.StatusApplied)
+	for _, r := range Push(t, e, tech, muts...) {
+		WantStatus(t, r, fsync.StatusApplied)
 	}
-	changes, cursor := pullAll(t, e, tech, "", 2)
+	changes, cursor := PullAll(t, e, tech, "", 2)
 	if len(changes) != len(ids) {
 		t.Fatalf("pulled %d changes, want %d: %+v", len(changes), len(ids), changes)
 	}
@@ -168,12 +172,12 @@ func PushPullResume(t *testing.T, open func(t *testing.T) Stores) {
 			t.Fatalf("change %d = %+v, want %s v1", i, c, ids[i])
 		}
 	}
-	if again, _ := pullAll(t, e, tech, cursor, 2); len(again) != 0 {
+	if again, _ := PullAll(t, e, tech, cursor, 2); len(again) != 0 {
 		t.Fatalf("pull from the final cursor returned %d changes", len(again))
 	}
-	push(t, e, tech, upsert("mf5", "f5", 0, map[string]any{"workDone": "w5"}),
+	Push(t, e, tech, upsert("mf5", "f5", 0, map[string]any{"workDone": "w5"}),
 		upsert("mf1b", "f1", 1, map[string]any{"workDone": "w1b"}))
-	next, _ := pullAll(t, e, tech, cursor, 2)
+	next, _ := PullAll(t, e, tech, cursor, 2)
 	if len(next) != 2 || next[0].ID != "f5" || next[1].ID != "f1" || next[1].Version != 2 {
 		t.Fatalf("resumed pull = %+v, want f5 v1, f1 v2", next)
 	}
@@ -185,9 +189,9 @@ func ExactlyOnce(t *testing.T, open func(t *testing.T) Stores) {
 	e := engine(s)
 	a := upsert("m1", "f1", 0, map[string]any{"workDone": "a"})
 	b := upsert("m2", "f2", 0, map[string]any{"workDone": "b"})
-	first := push(t, e, tech, a, b)
+	first := Push(t, e, tech, a, b)
 	before1, before2 := get(t, s, "f1"), get(t, s, "f2")
-	again := push(t, e, tech, a, b)
+	again := Push(t, e, tech, a, b)
 	for i, r := range again {
 		if r.Status != first[i].Status || r.Version != first[i].Version {
 			t.Fatalf("resend answered %+v, first %+v", r, first[i])
@@ -199,12 +203,12 @@ func ExactlyOnce(t *testing.T, open func(t *testing.T) Stores) {
 		t.Fatalf("resend wrote: f1 seq %d→%d v%d→%d, f2 seq %d→%d v%d→%d", before1.Seq, after1.Seq,
 			before1.Version, after1.Version, before2.Seq, after2.Seq, before2.Version, after2.Version)
 	}
-	if changes, _ := pullAll(t, e, tech, "", 0); len(changes) != 2 {
+	if changes, _ := PullAll(t, e, tech, "", 0); len(changes) != 2 {
 		t.Fatalf("pulled %d changes after resend, want 2", len(changes))
 	}
 	changed := a
 	changed.Fields = map[string]any{"workDone": "different"}
-	if r := push(t, e, tech, changed)[0]; r.Status != fsync.StatusRejected || r.Error == nil ||
+	if r := Push(t, e, tech, changed)[0]; r.Status != fsync.StatusRejected || r.Error == nil ||
 		r.Error.Code != fsync.CodeKeyReused {
 		t.Fatalf("reused key answered %+v", r)
 	}
@@ -215,16 +219,16 @@ func ExactlyOnce(t *testing.T, open func(t *testing.T) Stores) {
 func FieldMergeAndConflict(t *testing.T, open func(t *testing.T) Stores) {
 	s := open(t)
 	e := engine(s)
-	wantStatus(t, push(t, e, tech, upsert("m1", "f1", 0, map[string]any{"workDone": "换压缩机", "outcome": "completed"}))[0],
+	WantStatus(t, Push(t, e, tech, upsert("m1", "f1", 0, map[string]any{"workDone": "换压缩机", "outcome": "completed"}))[0],
 		fsync.StatusApplied)
-	wantStatus(t, push(t, e, tech, upsert("m2", "f1", 1, map[string]any{"workDone": "换压缩机+清洗"}))[0], fsync.StatusApplied)
-	r := push(t, e, tablet, upsert("m3", "f1", 1, map[string]any{"faultCause": "缺氟"}))[0]
-	wantStatus(t, r, fsync.StatusMerged)
+	WantStatus(t, Push(t, e, tech, upsert("m2", "f1", 1, map[string]any{"workDone": "换压缩机+清洗"}))[0], fsync.StatusApplied)
+	r := Push(t, e, tablet, upsert("m3", "f1", 1, map[string]any{"faultCause": "缺氟"}))[0]
+	WantStatus(t, r, fsync.StatusMerged)
 	if r.Record["workDone"] != "换压缩机+清洗" || r.Record["faultCause"] != "缺氟" {
 		t.Fatalf("merged record %v", r.Record)
 	}
-	r = push(t, e, tablet, upsert("m4", "f1", 1, map[string]any{"workDone": "只清洗"}))[0]
-	wantStatus(t, r, fsync.StatusConflict)
+	r = Push(t, e, tablet, upsert("m4", "f1", 1, map[string]any{"workDone": "只清洗"}))[0]
+	WantStatus(t, r, fsync.StatusConflict)
 	if len(r.Conflicts) != 1 || r.Conflicts[0].Field != "workDone" || r.Conflicts[0].ClientValue != "只清洗" {
 		t.Fatalf("conflicts %+v", r.Conflicts)
 	}
@@ -280,7 +284,7 @@ func GapFreeConcurrentPull(t *testing.T, open func(t *testing.T) Stores) {
 			finished = true
 		default:
 		}
-		changes, next := pullAll(t, e, tech, cursor, 3)
+		changes, next := PullAll(t, e, tech, cursor, 3)
 		cursor = next
 		for _, c := range changes {
 			if seen[c.ID] {
@@ -317,16 +321,16 @@ func GapFreeConcurrentPull(t *testing.T, open func(t *testing.T) Stores) {
 func Tombstone(t *testing.T, open func(t *testing.T) Stores) {
 	s := open(t)
 	e := engine(s)
-	push(t, e, tech, upsert("m1", "f1", 0, map[string]any{"workDone": "a"}),
+	Push(t, e, tech, upsert("m1", "f1", 0, map[string]any{"workDone": "a"}),
 		upsert("m2", "f2", 0, map[string]any{"workDone": "b"}))
-	_, cursor := pullAll(t, e, tech, "", 0)
-	wantStatus(t, push(t, e, tech, del("d1", "f1", 1))[0], fsync.StatusApplied)
-	push(t, e, tech, upsert("m3", "f2", 1, map[string]any{"workDone": "b2"}))
-	wantStatus(t, push(t, e, tablet, del("d2", "f2", 1))[0], fsync.StatusConflict)
+	_, cursor := PullAll(t, e, tech, "", 0)
+	WantStatus(t, Push(t, e, tech, del("d1", "f1", 1))[0], fsync.StatusApplied)
+	Push(t, e, tech, upsert("m3", "f2", 1, map[string]any{"workDone": "b2"}))
+	WantStatus(t, Push(t, e, tablet, del("d2", "f2", 1))[0], fsync.StatusConflict)
 	if get(t, s, "f2").Deleted {
 		t.Fatal("a delete beat a concurrent update")
 	}
-	changes, _ := pullAll(t, e, tech, cursor, 0)
+	changes, _ := PullAll(t, e, tech, cursor, 0)
 	var tomb bool
 	for _, c := range changes {
 		if c.ID == "f1" {
