@@ -57,8 +57,11 @@ type DeviceQuery struct {
 	UserID         string
 	TeamID         string
 	IncludeRevoked bool
-	Limit          int
+	Limit          int // 0 or above MaxDeviceList: MaxDeviceList
 }
+
+// MaxDeviceList bounds one ListDevices answer (devices).
+const MaxDeviceList = 500
 
 // Devices keeps the signed-in devices (sessions).
 type Devices interface {

@@ -36,9 +36,6 @@ func (d deviceDoc) toDomain() domain.Device {
 	return dev
 }
 
-// maxDevices bounds one ListDevices answer.
-const maxDevices = 500
-
 // OpenDevice implements accounts.Devices with one upsert on (userId, clientId, active).
 func (a *Accounts) OpenDevice(ctx context.Context, d domain.Device) (domain.Device, error) {
 	filter := bson.D{{Key: "userId", Value: d.UserID}, {Key: "clientId", Value: d.ClientID}, {Key: "active", Value: true}}
@@ -78,8 +75,8 @@ func (a *Accounts) ListDevices(ctx context.Context, q accounts.DeviceQuery) ([]d
 		filter = append(filter, bson.E{Key: "active", Value: true})
 	}
 	limit := q.Limit
-	if limit <= 0 || limit > maxDevices {
-		limit = maxDevices
+	if limit <= 0 || limit > accounts.MaxDeviceList {
+		limit = accounts.MaxDeviceList
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "lastSeenAt", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit))
 	var docs []deviceDoc

@@ -267,9 +267,6 @@ func (a *Accounts) SetTeamLeader(ctx context.Context, teamID, from, to string) e
 	return translate(err, "set the leader of team %s", teamID)
 }
 
-// maxDevices bounds one ListDevices answer.
-const maxDevices = 500
-
 const deviceColumns = "id, user_id, team_id, client_id, name, created_at, last_seen_at, revoked_at, revoked_by, revoke_reason"
 
 func scanDevice(s scanner) (domain.Device, error) {
@@ -338,8 +335,8 @@ func (a *Accounts) ListDevices(ctx context.Context, q accounts.DeviceQuery) ([]d
 		where = append(where, "active = 1")
 	}
 	limit := q.Limit
-	if limit <= 0 || limit > maxDevices {
-		limit = maxDevices
+	if limit <= 0 || limit > accounts.MaxDeviceList {
+		limit = accounts.MaxDeviceList
 	}
 	query := `SELECT ` + deviceColumns + ` FROM devices`
 	if len(where) > 0 {
