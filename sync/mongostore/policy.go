@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync"
 )
 
 // collPolicies holds the policy versions, one document per version, _id = the version number.
@@ -50,7 +51,7 @@ func fromPolicy(pol domain.Policy, by string, at time.Time) (policyDoc, error) {
 		return policyDoc{}, fmt.Errorf("encode policy version %d: %w", pol.Version, err)
 	}
 	return policyDoc{Version: pol.Version, EffectiveFrom: pol.EffectiveFrom.String(),
-		Policy: bson.M(toStorage(m).(map[string]any)), CreatedAt: at.UTC(), CreatedBy: by}, nil
+		Policy: bson.M(sync.NormalizeNumbers(m).(map[string]any)), CreatedAt: at.UTC(), CreatedBy: by}, nil
 }
 
 func (d policyDoc) toDomain() (domain.Policy, error) {

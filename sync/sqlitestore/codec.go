@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"time"
 
 	fsync "github.com/fieldsync/fieldsync/sync"
@@ -23,13 +22,13 @@ func decodeRecord(b []byte) (*fsync.Record, error) {
 	if err := decodeJSON(b, &r); err != nil {
 		return nil, err
 	}
-	r.Fields = normalizeMap(r.Fields)
+	r.Fields = fsync.NormalizeNumbersMap(r.Fields)
 	if r.FieldVersions == nil {
 		r.FieldVersions = map[string]int64{}
 	}
 	for i := range r.Conflicts {
-		r.Conflicts[i].ServerValue = normalize(r.Conflicts[i].ServerValue)
-		r.Conflicts[i].ClientValue = normalize(r.Conflicts[i].ClientValue)
+		r.Conflicts[i].ServerValue = fsync.NormalizeNumbers(r.Conflicts[i].ServerValue)
+		r.Conflicts[i].ClientValue = fsync.NormalizeNumbers(r.Conflicts[i].ClientValue)
 	}
 	for i := range r.Receipts {
 		normalizeReceipt(&r.Receipts[i])
@@ -54,8 +53,8 @@ func decodeReceipt(b []byte) (fsync.Receipt, error) {
 
 func normalizeReceipt(r *fsync.Receipt) {
 	for i := range r.Result.Conflicts {
-		r.Result.Conflicts[i].ServerValue = normalize(r.Result.Conflicts[i].ServerValue)
-		r.Result.Conflicts[i].ClientValue = normalize(r.Result.Conflicts[i].ClientValue)
+		r.Result.Conflicts[i].ServerValue = fsync.NormalizeNumbers(r.Result.Conflicts[i].ServerValue)
+		r.Result.Conflicts[i].ClientValue = fsync.NormalizeNumbers(r.Result.Conflicts[i].ClientValue)
 	}
 }
 
@@ -63,34 +62,6 @@ func decodeJSON(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	return d.Decode(v)
-}
-
-func normalizeMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = normalize(v)
-	}
-	return out
-}
-
-func normalize(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		return normalizeMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalize(e)
-		}
-		return out
-	}
-	return v
 }
 
 // nanos is t as Unix nanoseconds; the zero time is 0.
