@@ -1,6 +1,11 @@
 package domain
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // AuditAction names what an audit entry records. New actions are added, never renamed.
 type AuditAction string
@@ -74,3 +79,29 @@ const (
 	DefaultAuditLimit = 100
 	MaxAuditLimit     = 500
 )
+
+// ForStorage returns e as an audit log stores it: a new UUIDv7 when ID is empty, now() when At is
+// zero, Username and Detail cut to MaxAuditUsernameLen and MaxAuditDetailLen.
+func (e AuditEntry) ForStorage(now func() time.Time) (AuditEntry, error) {
+	if e.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return AuditEntry{}, fmt.Errorf("audit entry id: %w", err)
+		}
+		e.ID = id.String()
+	}
+	if e.At.IsZero() {
+		e.At = now()
+	}
+	e.Username, e.Detail = CutUTF8(e.Username, MaxAuditUsernameLen), CutUTF8(e.Detail, MaxAuditDetailLen)
+	return e, nil
+}
+
+// PageLimit is how many entries q returns at most: Limit, DefaultAuditLimit when it is not
+// positive, never above MaxAuditLimit.
+func (q AuditQuery) PageLimit() int {
+	if q.Limit <= 0 {
+		return DefaultAuditLimit
+	}
+	return min(q.Limit, MaxAuditLimit)
+}

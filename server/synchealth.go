@@ -75,9 +75,9 @@ func (s *Server) recordActivity(t *activityThrottle) fiber.Handler {
 		kind := ""
 		switch path := c.Path(); {
 		case c.Method() == fiber.MethodPost && strings.HasSuffix(path, "/push"):
-			kind = "push"
+			kind = compute.ActivityPush
 		case c.Method() == fiber.MethodGet && strings.HasSuffix(path, "/pull"):
-			kind = "pull"
+			kind = compute.ActivityPull
 		default:
 			return nil
 		}

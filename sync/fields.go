@@ -365,3 +365,36 @@ func canonFloat(f float64) string {
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
+
+// NormalizeNumbers converts a value decoded with json.Decoder.UseNumber into one a store keeps
+// without changing its meaning: json.Number becomes int64 when it is an integer that fits (money
+// in fen, counts) and float64 otherwise; maps and slices are converted recursively (into new
+// ones). Other values pass through.
+func NormalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		return NormalizeNumbersMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = NormalizeNumbers(e)
+		}
+		return out
+	}
+	return v
+}
+
+// NormalizeNumbersMap is NormalizeNumbers of every value of m, into a new map (never nil).
+func NormalizeNumbersMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = NormalizeNumbers(v)
+	}
+	return out
+}

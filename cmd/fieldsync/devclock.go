@@ -12,11 +12,11 @@ import (
 )
 
 // devClock is the development clock (FIELDSYNC_DEV_CLOCK, docs/fieldsim.md) as the server's
-// /v1/dev/clock sees it: the shared setting in the database (mongostore.DevClock), and a nudge
+// /v1/dev/clock sees it: the shared setting in the database (devclock.Clock kept by mongostore), and a nudge
 // that starts a rules pass on this instance as soon as the clock moves, so that a simulator
 // need not wait for the worker's tick.
 type devClock struct {
-	*mongostore.DevClock
+	*devclock.Clock
 	nudge chan struct{}
 }
 
@@ -26,7 +26,7 @@ func newDevClock(cfg Config, store *mongostore.Store, log *slog.Logger) *devCloc
 	if !cfg.DevClock {
 		return nil
 	}
-	c := &devClock{DevClock: mongostore.NewDevClock(store, log), nudge: make(chan struct{}, 1)}
+	c := &devClock{Clock: mongostore.NewDevClock(store, log), nudge: make(chan struct{}, 1)}
 	st, err := c.State(context.Background())
 	if err != nil {
 		st = devclock.State{}
@@ -47,7 +47,7 @@ func (c *devClock) Reading(ctx context.Context) (time.Time, bool, error) {
 
 // Set implements server.DevClock: it stores the new time and nudges the rules worker.
 func (c *devClock) Set(ctx context.Context, now time.Time, reset bool) (time.Time, error) {
-	st, err := c.DevClock.Set(ctx, now, reset)
+	st, err := c.Clock.Set(ctx, now, reset)
 	if err != nil {
 		return time.Time{}, err
 	}

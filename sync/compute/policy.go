@@ -48,7 +48,7 @@ func NewPolicies(cfg PolicyConfig) *Policies {
 // Seed stores domain.DefaultPolicy (version 1, the seed's numbers) unless version 1 exists:
 // every instance calls it at start; the first insert wins.
 func (s *Policies) Seed(ctx context.Context) error {
-	if err := s.cfg.Store.Seed(ctx, domain.DefaultPolicy(), s.cfg.Now()); err != nil {
+	if err := SeedPolicy(ctx, s.cfg.Store, domain.DefaultPolicy(), s.cfg.Now()); err != nil {
 		return fmt.Errorf("seed the default policy: %w", err)
 	}
 	s.forget()

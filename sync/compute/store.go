@@ -73,10 +73,26 @@ type Store interface {
 type PolicyStore interface {
 	// Versions returns every version, oldest first.
 	Versions(ctx context.Context) ([]domain.Policy, error)
-	// Insert stores a new version. Errors: conflict when the version exists.
+	// Insert stores a new version. Errors: conflict (PolicyAddedMeanwhile) when the version
+	// exists.
 	Insert(ctx context.Context, p domain.Policy, by string, at time.Time) error
-	// Seed inserts p unless its version exists.
-	Seed(ctx context.Context, p domain.Policy, at time.Time) error
+}
+
+// PolicyAddedMeanwhile is the conflict of PolicyStore.Insert when version exists already
+// (another admin added it first).
+func PolicyAddedMeanwhile(version int) error {
+	return domain.Errorf(domain.CodeConflict, "policy version %d was added meanwhile: reload and try again", version)
+}
+
+// SeedPolicy inserts p (normally domain.DefaultPolicy, version 1), added by the server at at,
+// unless its version exists already: every instance may call it at start, the first one wins,
+// and a seed never overwrites what an admin stored.
+func SeedPolicy(ctx context.Context, s PolicyStore, p domain.Policy, at time.Time) error {
+	err := s.Insert(ctx, p, domain.IncidentByServer, at)
+	if domain.ErrorCode(err) == domain.CodeConflict {
+		return nil
+	}
+	return err
 }
 
 // Users lists the accounts (sync/mongostore.Accounts): every user of teamID, or everybody for "".

@@ -3,6 +3,7 @@ package compute
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -169,4 +170,22 @@ func (s *SyncHealth) pendingPhotos(ctx context.Context, team string) (map[string
 		}
 		after = page[len(page)-1].Seq
 	}
+}
+
+// The kinds of sync activity a device records (the adapters' SyncActivity.Touch).
+const (
+	ActivityPush = "push"
+	ActivityPull = "pull"
+)
+
+// ActivityName returns push or pull, the storage's name (column, field) for kind ActivityPush or
+// ActivityPull. Errors: an unknown kind (touching device id).
+func ActivityName(id, kind, push, pull string) (string, error) {
+	switch kind {
+	case ActivityPush:
+		return push, nil
+	case ActivityPull:
+		return pull, nil
+	}
+	return "", fmt.Errorf("touch device %s: unknown activity %q", id, kind)
 }

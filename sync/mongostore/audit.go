@@ -2,10 +2,8 @@ package mongostore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -57,19 +55,13 @@ func (l *AuditLog) Record(ctx context.Context, entries ...domain.AuditEntry) err
 	}
 	docs := make([]any, len(entries))
 	for i, e := range entries {
-		if e.ID == "" {
-			id, err := uuid.NewV7()
-			if err != nil {
-				return fmt.Errorf("audit entry id: %w", err)
-			}
-			e.ID = id.String()
+		e, err := e.ForStorage(l.now)
+		if err != nil {
+			return err
 		}
-		if e.At.IsZero() {
-			e.At = l.now()
-		}
-		docs[i] = auditDoc{ID: e.ID, At: e.At.UTC(), UserID: e.UserID, Username: domain.CutUTF8(e.Username, domain.MaxAuditUsernameLen),
+		docs[i] = auditDoc{ID: e.ID, At: e.At.UTC(), UserID: e.UserID, Username: e.Username,
 			Role: string(e.Role), TeamID: e.TeamID, DeviceID: e.DeviceID, Address: e.Address, Action: string(e.Action),
-			Collection: e.Collection, RecordID: e.RecordID, Detail: domain.CutUTF8(e.Detail, domain.MaxAuditDetailLen)}
+			Collection: e.Collection, RecordID: e.RecordID, Detail: e.Detail}
 	}
 	if _, err := l.store.DB().Collection(collAuditLog).InsertMany(ctx, docs); err != nil {
 		return Translate(err, "append %d audit entries", len(docs))
@@ -100,11 +92,7 @@ func (l *AuditLog) List(ctx context.Context, q domain.AuditQuery) ([]domain.Audi
 			bson.D{{Key: "at", Value: last.At}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: last.ID}}}},
 		}})
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = domain.DefaultAuditLimit
-	}
-	limit = min(limit, domain.MaxAuditLimit)
+	limit := q.PageLimit()
 	opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit))
 	var docs []auditDoc
 	if err := accountsFindAll(ctx, c, filter, opts, &docs); err != nil {

@@ -55,7 +55,7 @@ func fromReceipt(r sync.Receipt) receiptDoc {
 	d := receiptDoc{Key: r.Key, ContentHash: r.ContentHash, MutationID: r.Result.MutationID,
 		Status: string(r.Result.Status), Version: r.Result.Version, At: r.At.UTC(), UserID: r.UserID, DeviceID: r.DeviceID}
 	for _, c := range r.Result.Conflicts {
-		d.Conflicts = append(d.Conflicts, fieldConfl{Field: c.Field, ServerValue: toStorage(c.ServerValue), ClientValue: toStorage(c.ClientValue)})
+		d.Conflicts = append(d.Conflicts, fieldConfl{Field: c.Field, ServerValue: sync.NormalizeNumbers(c.ServerValue), ClientValue: sync.NormalizeNumbers(c.ClientValue)})
 	}
 	if e := r.Result.Error; e != nil {
 		d.ErrCode, d.ErrMessage = e.Code, e.Message

@@ -12,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/compute"
 )
 
 // collPolicies holds the policy versions, one document per version, _id = the version number.
@@ -50,7 +52,7 @@ func fromPolicy(pol domain.Policy, by string, at time.Time) (policyDoc, error) {
 		return policyDoc{}, fmt.Errorf("encode policy version %d: %w", pol.Version, err)
 	}
 	return policyDoc{Version: pol.Version, EffectiveFrom: pol.EffectiveFrom.String(),
-		Policy: bson.M(toStorage(m).(map[string]any)), CreatedAt: at.UTC(), CreatedBy: by}, nil
+		Policy: bson.M(sync.NormalizeNumbers(m).(map[string]any)), CreatedAt: at.UTC(), CreatedBy: by}, nil
 }
 
 func (d policyDoc) toDomain() (domain.Policy, error) {
@@ -97,20 +99,9 @@ func (p *Policies) Insert(ctx context.Context, pol domain.Policy, by string, at 
 	}
 	if _, err := p.coll().InsertOne(ctx, doc); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return domain.Errorf(domain.CodeConflict, "policy version %d was added meanwhile: reload and try again", pol.Version)
+			return compute.PolicyAddedMeanwhile(pol.Version)
 		}
 		return Translate(err, "store policy version %d", pol.Version)
 	}
 	return nil
-}
-
-// Seed inserts pol (normally domain.DefaultPolicy, version 1) unless a document with its
-// version exists already: every instance may call it at start, the first one wins, and a seed
-// never overwrites what an admin stored.
-func (p *Policies) Seed(ctx context.Context, pol domain.Policy, at time.Time) error {
-	err := p.Insert(ctx, pol, domain.IncidentByServer, at)
-	if domain.ErrorCode(err) == domain.CodeConflict {
-		return nil
-	}
-	return err
 }

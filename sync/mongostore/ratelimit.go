@@ -2,16 +2,14 @@ package mongostore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync/ratelimit"
 )
 
 // collRateLimits holds the login rate limiter's counters, shared by every server instance.
@@ -27,26 +25,21 @@ const collRateLimits = "rate_limits"
 // arrive at the same moment on different instances may count once: the effective limit is at
 // most the number of instances times the configured one.
 type LimiterStorage struct {
-	store     *Store
-	timeout   time.Duration
-	now       func() time.Time
-	lastSweep atomic.Int64
+	store   *Store
+	timeout time.Duration
+	now     func() time.Time
+	sweeper ratelimit.Sweeper
 }
 
 // NewLimiterStorage returns the limiter storage of s. Each call is bounded by 2 s.
 func NewLimiterStorage(s *Store) *LimiterStorage {
-	return &LimiterStorage{store: s, timeout: 2 * time.Second, now: time.Now}
+	return &LimiterStorage{store: s, timeout: ratelimit.Timeout, now: time.Now}
 }
 
 type limitDoc struct {
 	Key   string     `bson:"_id"`
 	Value []byte     `bson:"val"`
 	Exp   *time.Time `bson:"exp,omitempty"` // absent: never expires (a TTL index ignores it)
-}
-
-func limitKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
 }
 
 func (l *LimiterStorage) ctx() (context.Context, context.CancelFunc) {
@@ -61,14 +54,14 @@ func (l *LimiterStorage) Get(key string) ([]byte, error) {
 	ctx, cancel := l.ctx()
 	defer cancel()
 	var d limitDoc
-	err := l.store.DB().Collection(collRateLimits).FindOne(ctx, bson.D{{Key: "_id", Value: limitKey(key)}}).Decode(&d)
+	err := l.store.DB().Collection(collRateLimits).FindOne(ctx, bson.D{{Key: "_id", Value: ratelimit.Key(key)}}).Decode(&d)
 	if err != nil {
 		if err = Translate(err, "load rate limit"); errors.Is(err, domain.ErrNotFound) {
 			return nil, nil
 		}
 		return nil, err
 	}
-	if d.Exp != nil && !l.now().Before(*d.Exp) {
+	if d.Exp != nil && ratelimit.Expired(*d.Exp, l.now()) {
 		return nil, nil
 	}
 	return d.Value, nil
@@ -81,9 +74,9 @@ func (l *LimiterStorage) Set(key string, val []byte, exp time.Duration) error {
 	}
 	ctx, cancel := l.ctx()
 	defer cancel()
-	d := limitDoc{Key: limitKey(key), Value: val}
-	if exp > 0 {
-		at := l.now().Add(exp).UTC()
+	d := limitDoc{Key: ratelimit.Key(key), Value: val}
+	if at := ratelimit.Expiry(l.now(), exp); !at.IsZero() {
+		at = at.UTC()
 		d.Exp = &at
 	}
 	_, err := l.store.DB().Collection(collRateLimits).ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.Key}}, d,
@@ -98,8 +91,7 @@ func (l *LimiterStorage) Set(key string, val []byte, exp time.Duration) error {
 // sweep deletes expired entries, at most once a minute per process.
 func (l *LimiterStorage) sweep(ctx context.Context) {
 	now := l.now()
-	last := l.lastSweep.Load()
-	if now.Unix()-last < 60 || !l.lastSweep.CompareAndSwap(last, now.Unix()) {
+	if !l.sweeper.Due(now) {
 		return
 	}
 	_, _ = l.store.DB().Collection(collRateLimits).DeleteMany(ctx,
@@ -110,7 +102,7 @@ func (l *LimiterStorage) sweep(ctx context.Context) {
 func (l *LimiterStorage) Delete(key string) error {
 	ctx, cancel := l.ctx()
 	defer cancel()
-	if _, err := l.store.DB().Collection(collRateLimits).DeleteOne(ctx, bson.D{{Key: "_id", Value: limitKey(key)}}); err != nil {
+	if _, err := l.store.DB().Collection(collRateLimits).DeleteOne(ctx, bson.D{{Key: "_id", Value: ratelimit.Key(key)}}); err != nil {
 		return Translate(err, "delete rate limit")
 	}
 	return nil

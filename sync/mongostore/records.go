@@ -92,7 +92,7 @@ func fromRecord(r *sync.Record) recordDoc {
 	d := recordDoc{
 		ID: docKey(sync.RecordKey{Collection: r.Collection, ID: r.ID}), Collection: r.Collection, RecordID: r.ID,
 		Owner: r.Owner, Team: r.Team, Audience: r.Audience, Revoked: r.Revoked, Photos: r.Photos,
-		Version: r.Version, Seq: r.Seq, Fields: bson.M(toStorage(r.Fields).(map[string]any)), FieldVersions: r.FieldVersions, FieldWriters: r.FieldWriters,
+		Version: r.Version, Seq: r.Seq, Fields: bson.M(sync.NormalizeNumbers(r.Fields).(map[string]any)), FieldVersions: r.FieldVersions, FieldWriters: r.FieldWriters,
 		Deleted: r.Deleted, DeletedVersion: r.DeletedVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if d.Audience == nil {
@@ -103,7 +103,7 @@ func fromRecord(r *sync.Record) recordDoc {
 	}
 	for _, c := range r.Conflicts {
 		d.Conflicts = append(d.Conflicts, conflictDoc{MutationID: c.MutationID, UserID: c.UserID, DeviceID: c.DeviceID,
-			Field: c.Field, ServerValue: toStorage(c.ServerValue), ClientValue: toStorage(c.ClientValue),
+			Field: c.Field, ServerValue: sync.NormalizeNumbers(c.ServerValue), ClientValue: sync.NormalizeNumbers(c.ClientValue),
 			BaseVersion: c.BaseVersion, ServerVersion: c.ServerVersion, At: c.At.UTC(), ClientTime: c.ClientTime.UTC()})
 	}
 	for _, rc := range r.Receipts {

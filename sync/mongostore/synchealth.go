@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -11,15 +10,6 @@ import (
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/compute"
 )
-
-// The kinds of sync activity a device records (SyncActivity.Touch).
-const (
-	ActivityPush = "push"
-	ActivityPull = "pull"
-)
-
-// activityField is the device document's field of each kind of activity.
-var activityField = map[string]string{ActivityPush: "lastPushAt", ActivityPull: "lastPullAt"}
 
 // SyncActivity records when each device last pushed and pulled, on the device's own document
 // in "devices" (fields lastPushAt and lastPullAt, which the accounts code ignores), and reads
@@ -38,14 +28,14 @@ func NewSyncActivity(s *Store, now func() time.Time) *SyncActivity {
 }
 
 // Touch records that device id (domain.Device.ID) just completed a push or a pull (kind
-// ActivityPush or ActivityPull): one update by _id that only moves the time forward ($max).
+// compute.ActivityPush or compute.ActivityPull): one update by _id that only moves the time forward ($max).
 // An unknown device is no error. Errors: an unknown kind; unavailable.
 func (a *SyncActivity) Touch(ctx context.Context, id, kind string) error {
-	field, ok := activityField[kind]
-	if !ok {
-		return fmt.Errorf("touch device %s: unknown activity %q", id, kind)
+	field, err := compute.ActivityName(id, kind, "lastPushAt", "lastPullAt")
+	if err != nil {
+		return err
 	}
-	_, err := a.store.DB().Collection(collDevices).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+	_, err = a.store.DB().Collection(collDevices).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$max", Value: bson.D{{Key: field, Value: a.now().UTC()}}}})
 	if err != nil {
 		return Translate(err, "record the %s of device %s", kind, id)

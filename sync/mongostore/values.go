@@ -1,40 +1,8 @@
 package mongostore
 
 import (
-	"encoding/json"
-	"strconv"
-
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// toStorage converts a JSON-decoded value into one BSON stores without changing its meaning:
-// json.Number becomes int64 when it is an integer that fits (money in fen, counts) and float64
-// otherwise; maps and slices are converted recursively. Other values pass through.
-func toStorage(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = toStorage(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = toStorage(e)
-		}
-		return out
-	case nil:
-		return nil
-	}
-	return v
-}
 
 // fromStorage converts a decoded BSON value back to plain Go JSON shapes: documents become
 // map[string]any, arrays []any, int32 int64, datetimes time.Time as stored.

@@ -3,11 +3,8 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync/accounts"
@@ -34,16 +31,9 @@ func (l *AuditLog) Record(ctx context.Context, entries ...domain.AuditEntry) err
 	}
 	entries = append([]domain.AuditEntry(nil), entries...) // the caller's entries stay as they are
 	for i := range entries {
-		e := &entries[i]
-		if e.ID == "" {
-			id, err := uuid.NewV7()
-			if err != nil {
-				return fmt.Errorf("audit entry id: %w", err)
-			}
-			e.ID = id.String()
-		}
-		if e.At.IsZero() {
-			e.At = l.now()
+		var err error
+		if entries[i], err = entries[i].ForStorage(l.now); err != nil {
+			return err
 		}
 	}
 	err := l.store.Write(ctx, func(tx *sql.Tx) error {
@@ -54,9 +44,9 @@ func (l *AuditLog) Record(ctx context.Context, entries ...domain.AuditEntry) err
 		}
 		defer st.Close()
 		for _, e := range entries {
-			if _, err := st.ExecContext(ctx, e.ID, nanos(e.At), e.UserID, domain.CutUTF8(e.Username, domain.MaxAuditUsernameLen),
+			if _, err := st.ExecContext(ctx, e.ID, nanos(e.At), e.UserID, e.Username,
 				string(e.Role), e.TeamID, e.DeviceID, e.Address, string(e.Action), e.Collection, e.RecordID,
-				domain.CutUTF8(e.Detail, domain.MaxAuditDetailLen)); err != nil {
+				e.Detail); err != nil {
 				return err
 			}
 		}
@@ -85,11 +75,7 @@ func (l *AuditLog) List(ctx context.Context, q domain.AuditQuery) ([]domain.Audi
 		}
 		where, args = append(where, "(at < ? OR (at = ? AND id < ?))"), append(args, at, at, q.Before)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = domain.DefaultAuditLimit
-	}
-	limit = min(limit, domain.MaxAuditLimit)
+	limit := q.PageLimit()
 	query := `SELECT id, at, user_id, username, role, team_id, device_id, address, action, collection, record_id, detail
 		FROM audit_log`
 	if len(where) > 0 {

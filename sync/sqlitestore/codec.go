@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"time"
 
 	fsync "github.com/fieldsync/fieldsync/sync"
@@ -46,13 +45,13 @@ func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // normalizeRecord gives r's decoded values the types of the MongoDB adapter's and returns r.
 func normalizeRecord(r *fsync.Record) *fsync.Record {
-	r.Fields = normalizeMap(r.Fields)
+	r.Fields = fsync.NormalizeNumbersMap(r.Fields)
 	if r.FieldVersions == nil {
 		r.FieldVersions = map[string]int64{}
 	}
 	for i := range r.Conflicts {
-		r.Conflicts[i].ServerValue = normalize(r.Conflicts[i].ServerValue)
-		r.Conflicts[i].ClientValue = normalize(r.Conflicts[i].ClientValue)
+		r.Conflicts[i].ServerValue = fsync.NormalizeNumbers(r.Conflicts[i].ServerValue)
+		r.Conflicts[i].ClientValue = fsync.NormalizeNumbers(r.Conflicts[i].ClientValue)
 	}
 	for i := range r.Receipts {
 		normalizeReceipt(&r.Receipts[i])
@@ -77,8 +76,8 @@ func decodeReceipt(b []byte) (fsync.Receipt, error) {
 
 func normalizeReceipt(r *fsync.Receipt) {
 	for i := range r.Result.Conflicts {
-		r.Result.Conflicts[i].ServerValue = normalize(r.Result.Conflicts[i].ServerValue)
-		r.Result.Conflicts[i].ClientValue = normalize(r.Result.Conflicts[i].ClientValue)
+		r.Result.Conflicts[i].ServerValue = fsync.NormalizeNumbers(r.Result.Conflicts[i].ServerValue)
+		r.Result.Conflicts[i].ClientValue = fsync.NormalizeNumbers(r.Result.Conflicts[i].ClientValue)
 	}
 }
 
@@ -86,34 +85,6 @@ func decodeJSON(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	return d.Decode(v)
-}
-
-func normalizeMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = normalize(v)
-	}
-	return out
-}
-
-func normalize(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		return normalizeMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalize(e)
-		}
-		return out
-	}
-	return v
 }
 
 // nanos is t as Unix nanoseconds; the zero time is 0.

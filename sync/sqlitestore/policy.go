@@ -65,19 +65,9 @@ func (p *Policies) Insert(ctx context.Context, pol domain.Policy, by string, at 
 	})
 	if err != nil {
 		if domain.ErrorCode(translate(err, "")) == domain.CodeConflict {
-			return domain.Errorf(domain.CodeConflict, "policy version %d was added meanwhile: reload and try again", pol.Version)
+			return compute.PolicyAddedMeanwhile(pol.Version)
 		}
 		return translate(err, "store policy version %d", pol.Version)
 	}
 	return nil
-}
-
-// Seed inserts pol (normally domain.DefaultPolicy, version 1) unless its version exists: a
-// seed never overwrites what an admin stored.
-func (p *Policies) Seed(ctx context.Context, pol domain.Policy, at time.Time) error {
-	err := p.Insert(ctx, pol, domain.IncidentByServer, at)
-	if domain.ErrorCode(err) == domain.CodeConflict {
-		return nil
-	}
-	return err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync/compute"
 )
 
 // TestPolicies: seed once, insert a new version, a taken version is a conflict, and versions
@@ -20,10 +21,10 @@ func TestPolicies(t *testing.T) {
 		t.Fatalf("Versions before seed = %v, %v", vs, err)
 	}
 	v1 := domain.DefaultPolicy()
-	if err := p.Seed(ctx, v1, at); err != nil {
+	if err := compute.SeedPolicy(ctx, p, v1, at); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Seed(ctx, v1, at); err != nil {
+	if err := compute.SeedPolicy(ctx, p, v1, at); err != nil {
 		t.Fatalf("second Seed: %v", err)
 	}
 	v2 := domain.DefaultPolicy()
@@ -34,7 +35,7 @@ func TestPolicies(t *testing.T) {
 	if err := p.Insert(ctx, v2, "admin2", at); domain.ErrorCode(err) != domain.CodeConflict {
 		t.Fatalf("Insert of a taken version: %v", err)
 	}
-	if err := p.Seed(ctx, v2, at); err != nil {
+	if err := compute.SeedPolicy(ctx, p, v2, at); err != nil {
 		t.Fatalf("Seed of an existing version: %v", err)
 	}
 	vs, err := p.Versions(ctx)

@@ -2,14 +2,13 @@ package sqlitestore
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/fieldsync/fieldsync/sync/ratelimit"
 )
 
 // LimiterStorage implements fiber.Storage (github.com/gofiber/fiber/v2) on SQLite, for Fiber's
@@ -17,22 +16,17 @@ import (
 // on it counts the same attempts. Keys are stored as their SHA-256. Expired entries read as
 // absent; they are deleted by a sweep at most once a minute.
 type LimiterStorage struct {
-	store     *Store
-	timeout   time.Duration
-	now       func() time.Time
-	lastSweep atomic.Int64
+	store   *Store
+	timeout time.Duration
+	now     func() time.Time
+	sweeper ratelimit.Sweeper
 }
 
 var _ fiber.Storage = (*LimiterStorage)(nil)
 
 // NewLimiterStorage returns the limiter storage of s. Each call is bounded by 2 s.
 func NewLimiterStorage(s *Store) *LimiterStorage {
-	return &LimiterStorage{store: s, timeout: 2 * time.Second, now: time.Now}
-}
-
-func limitKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
+	return &LimiterStorage{store: s, timeout: ratelimit.Timeout, now: time.Now}
 }
 
 func (l *LimiterStorage) ctx() (context.Context, context.CancelFunc) {
@@ -48,14 +42,14 @@ func (l *LimiterStorage) Get(key string) ([]byte, error) {
 	defer cancel()
 	var val []byte
 	var exp int64
-	err := l.store.reader.QueryRowContext(ctx, `SELECT val, exp FROM rate_limits WHERE key = ?`, limitKey(key)).Scan(&val, &exp)
+	err := l.store.reader.QueryRowContext(ctx, `SELECT val, exp FROM rate_limits WHERE key = ?`, ratelimit.Key(key)).Scan(&val, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, translate(err, "load rate limit")
 	}
-	if exp != 0 && l.now().UnixNano() >= exp {
+	if ratelimit.Expired(fromNanos(exp), l.now()) {
 		return nil, nil
 	}
 	return val, nil
@@ -68,13 +62,10 @@ func (l *LimiterStorage) Set(key string, val []byte, exp time.Duration) error {
 	}
 	ctx, cancel := l.ctx()
 	defer cancel()
-	var at int64
-	if exp > 0 {
-		at = l.now().Add(exp).UnixNano()
-	}
+	at := nanos(ratelimit.Expiry(l.now(), exp))
 	err := l.store.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (key, val, exp) VALUES (?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET val = excluded.val, exp = excluded.exp`, limitKey(key), val, at)
+			ON CONFLICT (key) DO UPDATE SET val = excluded.val, exp = excluded.exp`, ratelimit.Key(key), val, at)
 		return err
 	})
 	if err != nil {
@@ -87,8 +78,7 @@ func (l *LimiterStorage) Set(key string, val []byte, exp time.Duration) error {
 // sweep deletes expired entries, at most once a minute per process.
 func (l *LimiterStorage) sweep(ctx context.Context) {
 	now := l.now()
-	last := l.lastSweep.Load()
-	if now.Unix()-last < 60 || !l.lastSweep.CompareAndSwap(last, now.Unix()) {
+	if !l.sweeper.Due(now) {
 		return
 	}
 	_ = l.store.Write(ctx, func(tx *sql.Tx) error { // housekeeping only
@@ -102,7 +92,7 @@ func (l *LimiterStorage) Delete(key string) error {
 	ctx, cancel := l.ctx()
 	defer cancel()
 	err := l.store.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE key = ?`, limitKey(key))
+		_, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE key = ?`, ratelimit.Key(key))
 		return err
 	})
 	return translate(err, "delete rate limit")

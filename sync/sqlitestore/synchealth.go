@@ -3,21 +3,11 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/compute"
 )
-
-// The kinds of sync activity a device records (SyncActivity.Touch).
-const (
-	ActivityPush = "push"
-	ActivityPull = "pull"
-)
-
-// activityColumn is the devices column of each kind of activity.
-var activityColumn = map[string]string{ActivityPush: "last_push_at", ActivityPull: "last_pull_at"}
 
 // SyncActivity records when each device last pushed and pulled (columns last_push_at and
 // last_pull_at of devices) and reads what sync health needs (compute.SyncActivity).
@@ -36,16 +26,16 @@ func NewSyncActivity(s *Store, now func() time.Time) *SyncActivity {
 
 var _ compute.SyncActivity = (*SyncActivity)(nil)
 
-// Touch records that device id just completed a push or a pull (kind ActivityPush or
-// ActivityPull), only moving the time forward. An unknown device is no error. Errors: an
+// Touch records that device id just completed a push or a pull (kind compute.ActivityPush or
+// compute.ActivityPull), only moving the time forward. An unknown device is no error. Errors: an
 // unknown kind; unavailable.
 func (a *SyncActivity) Touch(ctx context.Context, id, kind string) error {
-	col, ok := activityColumn[kind]
-	if !ok {
-		return fmt.Errorf("touch device %s: unknown activity %q", id, kind)
+	col, err := compute.ActivityName(id, kind, "last_push_at", "last_pull_at")
+	if err != nil {
+		return err
 	}
 	at := a.now().UnixNano()
-	err := a.store.Write(ctx, func(tx *sql.Tx) error {
+	err = a.store.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE devices SET `+col+` = max(`+col+`, ?) WHERE id = ?`, at, id)
 		return err
 	})

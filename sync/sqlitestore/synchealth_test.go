@@ -32,17 +32,17 @@ func TestSyncActivityDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = t0.Add(time.Hour)
-	if err := act.Touch(ctx, "d1", ActivityPush); err != nil {
+	if err := act.Touch(ctx, "d1", compute.ActivityPush); err != nil {
 		t.Fatal(err)
 	}
-	if err := act.Touch(ctx, "d1", ActivityPull); err != nil {
+	if err := act.Touch(ctx, "d1", compute.ActivityPull); err != nil {
 		t.Fatal(err)
 	}
 	now = t0.Add(time.Minute) // an earlier clock never moves the time back
-	if err := act.Touch(ctx, "d1", ActivityPush); err != nil {
+	if err := act.Touch(ctx, "d1", compute.ActivityPush); err != nil {
 		t.Fatal(err)
 	}
-	if err := act.Touch(ctx, "nope", ActivityPush); err != nil {
+	if err := act.Touch(ctx, "nope", compute.ActivityPush); err != nil {
 		t.Fatalf("Touch of an unknown device: %v", err)
 	}
 	if err := act.Touch(ctx, "d1", "sideways"); err == nil {
