@@ -13,10 +13,10 @@ COPY go.mod go.sum ./
 RUN go mod download && go mod verify
 
 COPY . .
-# CGO_ENABLED=0: the binary must run on a static base image (FerretDB's SQLite
-# backend is pure Go). ferretdb_no_postgresql drops FerretDB's unused handler.
+# CGO_ENABLED=0: the binary must run on a static base image (modernc.org/sqlite,
+# the embedded store, is pure Go).
 RUN --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -tags ferretdb_no_postgresql \
+    CGO_ENABLED=0 go build -trimpath \
         -ldflags="-s -w" -o /out/fieldsync ./cmd/fieldsync \
     && mkdir -p /out/data
 

@@ -27,8 +27,8 @@ var (
 	buildOut  []byte
 )
 
-// serverBinary builds the fieldsync server once per test run (the release build: embedded
-// FerretDB without PostgreSQL) into a temporary directory.
+// serverBinary builds the fieldsync server once per test run (the release build) into a
+// temporary directory.
 func serverBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -38,7 +38,7 @@ func serverBinary(t *testing.T) string {
 			return
 		}
 		buildBin = filepath.Join(dir, "fieldsync")
-		cmd := exec.Command("go", "build", "-tags", "ferretdb_no_postgresql", "-o", buildBin, "github.com/fieldsync/fieldsync/cmd/fieldsync")
+		cmd := exec.Command("go", "build", "-o", buildBin, "github.com/fieldsync/fieldsync/cmd/fieldsync")
 		buildOut, buildErr = cmd.CombinedOutput()
 	})
 	if buildErr != nil {
@@ -136,7 +136,7 @@ func simulate(t *testing.T, cfg Config) {
 }
 
 // TestShortSimulationEmbedded runs a week of three technicians against the server on its
-// embedded stores (FerretDB, versitygw) and requires every invariant check to pass.
+// embedded stores (SQLite, versitygw) and requires every invariant check to pass.
 func TestShortSimulationEmbedded(t *testing.T) {
 	simulate(t, shortConfig(startServer(t)))
 }

@@ -41,8 +41,8 @@ var adminCommands = map[string]adminCommand{
 
 // admin runs `fieldsync admin [server flags] <command> [command flags]`: the account set-up
 // commands, on the same store the server uses (the server's configuration, environment and
-// flags before the command). In embedded mode it takes the data directory's lock, so it refuses
-// to run while a server runs on that directory.
+// flags before the command). On the embedded store it runs beside a server on the same data
+// directory (SQLite allows several processes on one file).
 func admin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	i := slices.IndexFunc(args, func(a string) bool { _, ok := adminCommands[a]; return ok })
 	if i < 0 {
@@ -72,11 +72,6 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 
 	a := &app{cfg: cfg, log: newLogger(stderr, "warn")}
 	defer a.stopStores(context.WithoutCancel(ctx))
-	if cfg.EmbeddedMongo() {
-		if a.lock, err = lockDataDir(cfg.DataDir); err != nil {
-			return err
-		}
-	}
 	if err := a.startDocuments(ctx); err != nil {
 		return err
 	}

@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync/accounts"
+	"github.com/fieldsync/fieldsync/sync/storetest"
 )
 
 // adminEnv is the environment of the admin tests: an embedded data dir and a fast hash.
@@ -33,7 +36,7 @@ func runAdmin(t *testing.T, getenv func(string) string, stdin string, args ...st
 }
 
 // openAccounts opens the data dir's store the way the server does, for checking what the
-// commands did; it is closed (and the lock released) at cleanup or by the returned func.
+// commands did; it is closed at cleanup or by the returned func.
 func openAccounts(t *testing.T, dir string) (*accounts.Service, func()) {
 	t.Helper()
 	cfg, err := loadConfig(nil, adminEnv(dir), io.Discard)
@@ -43,9 +46,6 @@ func openAccounts(t *testing.T, dir string) (*accounts.Service, func()) {
 	a := &app{cfg: cfg, log: newLogger(io.Discard, "warn")}
 	closeApp := func() { a.stopStores(context.Background()) }
 	t.Cleanup(closeApp)
-	if a.lock, err = lockDataDir(dir); err != nil {
-		t.Fatal(err)
-	}
 	if err := a.startDocuments(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -137,29 +137,48 @@ func TestAdminCommands(t *testing.T) {
 	}
 }
 
-// TestAdminRefusesARunningServer holds the data dir's lock as a running server does: the
-// command must fail clearly and touch nothing.
-func TestAdminRefusesARunningServer(t *testing.T) {
+// TestAdminRunsBesideARunningServer is the first-run story of the embedded store: the server
+// runs, and the admin commands set up its accounts without stopping it; a second server on the
+// same data directory is refused.
+func TestAdminRunsBesideARunningServer(t *testing.T) {
+	storetest.ReserveObjectGateway(t) // the app starts its own embedded gateway
 	dir := t.TempDir()
-	lock, err := lockDataDir(dir)
-	if err != nil {
+	env := adminEnv(dir, "FIELDSYNC_LISTEN", freeAddr(t))
+	addr, _ := startServe(t, env)
+	for _, args := range [][]string{
+		{"create-team", "--name", "售后一组"},
+		{"create-user", "--username", "li.ming", "--role", "technician", "--team", "售后一组"},
+	} {
+		if out, stderr, err := runAdmin(t, env, "a long enough password\n", args...); err != nil || !strings.Contains(out, "created") {
+			t.Fatalf("admin %v beside the server: %q %v %s", args, out, err, stderr)
+		}
+	}
+	login(t, addr, "li.ming", "a long enough password") // the running server sees the new account
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	err := run(ctx, nil, adminEnv(dir, "FIELDSYNC_LISTEN", freeAddr(t)), strings.NewReader(""), io.Discard, io.Discard)
+	if !errors.Is(err, errDataDirBusy) {
+		t.Errorf("a second server on the data dir: %v", err)
+	}
+}
+
+// TestLegacyDataDirIsRefused: a data directory of the FerretDB-based release (db/*.sqlite, no
+// fieldsync.db) stops the server and the commands with the conversion command, and touches
+// nothing.
+func TestLegacyDataDirIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = runAdmin(t, adminEnv(dir), "", "create-team", "--name", "x")
-	if !errors.Is(err, errDataDirBusy) || !strings.Contains(err.Error(), "the server is running on this data dir: stop it, or use the API") {
-		t.Fatalf("admin with the lock held: %v", err)
-	}
-	lock.release()
-	if out, _, err := runAdmin(t, adminEnv(dir), "", "create-team", "--name", "x"); err != nil || !strings.Contains(out, "created team") {
-		t.Fatalf("after the server stopped: %q %v", out, err)
-	}
-	// And the other way round: a server cannot start while a command holds the dir.
-	held, err := lockDataDir(dir)
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "db", "fieldsync.sqlite"), []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer held.release()
-	if _, err := lockDataDir(dir); !errors.Is(err, errDataDirBusy) {
-		t.Errorf("a second lock: %v", err)
+	_, _, err := runAdmin(t, adminEnv(dir), "", "create-team", "--name", "x")
+	if !errors.Is(err, errLegacyDataDir) || !strings.Contains(err.Error(), "./cmd/fieldsync-convert --data-dir "+dir) {
+		t.Fatalf("admin on an old data dir: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, documentsFile)); !os.IsNotExist(err) {
+		t.Errorf("%s was created on an old data dir: %v", documentsFile, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 
 	"github.com/fieldsync/fieldsync/server"
@@ -16,9 +17,9 @@ import (
 	"github.com/fieldsync/fieldsync/sync/accounts"
 	"github.com/fieldsync/fieldsync/sync/blobs"
 	"github.com/fieldsync/fieldsync/sync/compute"
-	"github.com/fieldsync/fieldsync/sync/ferretdb"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/objectstore"
+	"github.com/fieldsync/fieldsync/sync/stores"
 	"github.com/fieldsync/fieldsync/sync/versitygw"
 )
 
@@ -26,12 +27,11 @@ import (
 type app struct {
 	cfg     Config
 	log     *slog.Logger
-	ferret  *ferretdb.Server  // nil in external mode
-	gateway *versitygw.Server // nil in external mode
-	store   *mongostore.Store
+	gateway *versitygw.Server // nil with an external S3
+	docs    *stores.Set       // the document stores: embedded SQLite or MongoDB
 	objects *objectstore.Store
 	http    *server.Server
-	lock    *dataLock         // the data directory's lock, held in embedded mode
+	lock    *dataLock         // the data directory's lock, held by a server with embedded photos
 	users   *accounts.Service // accounts, tokens and authorization of the account endpoints
 	engine  *sync.Engine      // the sync engine behind /v1/sync
 	photos  *blobs.Service    // the photo service behind /v1/blobs and /v1/uploads
@@ -57,7 +57,7 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err er
 			a.stopStores(context.WithoutCancel(ctx))
 		}
 	}()
-	if cfg.EmbeddedMongo() || cfg.EmbeddedObjects() {
+	if cfg.EmbeddedObjects() {
 		if a.lock, err = lockDataDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
@@ -101,27 +101,27 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err er
 		return nil, err
 	}
 
+	activity := a.docs.NewActivity(a.now())
 	a.http = server.New(server.Config{BodyLimit: cfg.BodyLimit, Logger: log, Version: version}, server.Deps{
 		Ready: map[string]server.Check{
-			"mongo":       a.store.Ping,
+			"documents":   a.docs.Ping,
 			"objectstore": a.objects.Check,
 		},
 		Accounts:    a.users,
-		LoginLimits: mongostore.NewLimiterStorage(a.store),
+		LoginLimits: a.docs.LoginLimits,
 		Sync:        a.engine,
 		Blobs:       a.photos,
 		Uploads:     uploads,
 		Policy:      a.policies,
 		Scoring:     a.rules,
-		Review:      compute.NewReviews(mongostore.NewRecords(a.store), a.policies),
-		PettyCash:   compute.NewPettyCash(mongostore.NewRecords(a.store), a.engine, a.policies),
+		Review:      compute.NewReviews(a.docs.Records, a.policies),
+		PettyCash:   compute.NewPettyCash(a.docs.Records, a.engine, a.policies),
 		DevClock:    a.devClockDep(),
 		Console:     consoleFiles(),
-		Exports:     compute.NewExports(a.rules, mongostore.NewAccounts(a.store)),
-		SyncHealth: compute.NewSyncHealth(compute.SyncHealthConfig{Activity: mongostore.NewSyncActivity(a.store, a.now()),
-			Records: mongostore.NewRecords(a.store), Users: mongostore.NewAccounts(a.store),
-			Teams: mongostore.NewAccounts(a.store), Now: a.now()}),
-		SyncActivity: mongostore.NewSyncActivity(a.store, a.now()),
+		Exports:     compute.NewExports(a.rules, a.docs.Accounts),
+		SyncHealth: compute.NewSyncHealth(compute.SyncHealthConfig{Activity: activity,
+			Records: a.docs.Records, Users: a.docs.Accounts, Teams: a.docs.Accounts, Now: a.now()}),
+		SyncActivity: activity,
 	})
 	return a, nil
 }
@@ -138,19 +138,14 @@ func consoleFiles() fs.FS {
 // stopStores closes the clients and stops the embedded servers, in reverse start order, then
 // releases the data directory.
 func (a *app) stopStores(ctx context.Context) {
-	if a.store != nil {
-		if err := a.store.Close(ctx); err != nil {
+	if a.docs != nil {
+		if err := a.docs.Close(ctx); err != nil {
 			a.log.Warn("close document store", slog.String("error", err.Error()))
 		}
 	}
 	if a.gateway != nil {
 		if err := a.gateway.Stop(ctx); err != nil {
 			a.log.Warn("stop embedded object store", slog.String("error", err.Error()))
-		}
-	}
-	if a.ferret != nil {
-		if err := a.ferret.Stop(ctx); err != nil {
-			a.log.Warn("stop embedded FerretDB", slog.String("error", err.Error()))
 		}
 	}
 	a.lock.release()
@@ -169,16 +164,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		a.stopStores(context.WithoutCancel(ctx))
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	mode := "external"
-	if cfg.EmbeddedMongo() || cfg.EmbeddedObjects() {
-		mode = "embedded"
+	objects := "s3"
+	if cfg.EmbeddedObjects() {
+		objects = "embedded"
 	}
-	log.Info("fieldsync listening", slog.String("addr", ln.Addr().String()), slog.String("mode", mode),
-		slog.String("version", version))
+	log.Info("fieldsync listening", slog.String("addr", ln.Addr().String()), slog.String("documents", string(a.docs.Kind)),
+		slog.String("objects", objects), slog.String("version", version))
 
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
-	go runJanitor(janitorCtx, a.store, log)
+	go runJanitor(janitorCtx, a.docs, log)
 	go runPhotoJanitor(janitorCtx, a.photos, log)
 	go a.runRules(janitorCtx) // the rules engine: R1, assessments, unfinished closes (every instance; one lease)
 	served := make(chan error, 1)
@@ -202,36 +197,36 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	return err
 }
 
-// startDocuments starts the embedded FerretDB on <data dir>/db (embedded mode) and opens the
-// document store. The caller holds the data directory's lock in embedded mode.
+// startDocuments opens the document stores: the embedded SQLite file <data dir>/fieldsync.db
+// when no MongoDB URI is configured, MongoDB otherwise. Errors: a data directory of the
+// FerretDB-based release (it must be converted first, errLegacyDataDir), or the store's own.
 func (a *app) startDocuments(ctx context.Context) (err error) {
-	mongoURI := a.cfg.MongoURI
-	if a.cfg.EmbeddedMongo() {
-		dir := filepath.Join(a.cfg.DataDir, "db")
-		a.ferret, err = ferretdb.Start(ctx, ferretdb.Options{Dir: dir, Logger: a.log})
+	if !a.cfg.EmbeddedDocuments() {
+		a.docs, err = stores.OpenMongo(ctx, mongostore.Config{URI: a.cfg.MongoURI, Database: a.cfg.MongoDB, Logger: a.log})
 		if err != nil {
-			return fmt.Errorf("start embedded FerretDB: %w", err)
+			return fmt.Errorf("open MongoDB: %w", err)
 		}
-		mongoURI = a.ferret.URI()
-		a.log.Info("documents: embedded FerretDB (SQLite)", slog.String("dir", dir))
-	} else {
-		a.log.Info("documents: external MongoDB", slog.String("database", a.cfg.MongoDB))
+		a.log.Info("documents: MongoDB", slog.String("database", a.cfg.MongoDB))
+		return nil
 	}
-	cfg := mongostore.Config{URI: mongoURI, Database: a.cfg.MongoDB, Embedded: a.cfg.EmbeddedMongo(), Logger: a.log}
-	if a.ferret != nil {
-		cfg.IndexIDs = a.ferret.IndexIDs
+	if err := checkLegacyDataDir(a.cfg.DataDir); err != nil {
+		return err
 	}
-	a.store, err = mongostore.Open(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("open document store: %w", err)
+	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
 	}
+	path := a.cfg.DocumentsPath()
+	if a.docs, err = stores.OpenSQLite(ctx, path); err != nil {
+		return fmt.Errorf("open the embedded store: %w", err)
+	}
+	a.log.Info("documents: embedded SQLite", slog.String("file", path))
 	return nil
 }
 
 // startAccounts loads the token signing key (FIELDSYNC_JWT_SECRET, or the one generated into the
 // database on the first start) and builds the accounts service on the document store.
 func (a *app) startAccounts(ctx context.Context) error {
-	key, err := accounts.LoadSigningKey(ctx, mongostore.NewSettings(a.store), a.cfg.JWTSecret)
+	key, err := accounts.LoadSigningKey(ctx, a.docs.Settings, a.cfg.JWTSecret)
 	if err != nil {
 		return err
 	}
@@ -239,10 +234,10 @@ func (a *app) startAccounts(ctx context.Context) error {
 	if a.cfg.PasswordCost != 0 {
 		policy.PasswordCost = a.cfg.PasswordCost
 	}
-	a.users, err = accounts.New(accounts.Config{Store: mongostore.NewAccounts(a.store),
-		Audit: mongostore.NewAuditLog(a.store), SigningKey: key, Policy: policy, Logger: a.log})
-	a.clock = newDevClock(a.cfg, a.store, a.log)
-	a.policies = newPolicies(a.store, a.now())
-	a.engine = newEngine(a.store, key, a.policies, a.now())
+	a.users, err = accounts.New(accounts.Config{Store: a.docs.Accounts,
+		Audit: a.docs.Audit, SigningKey: key, Policy: policy, Logger: a.log})
+	a.clock = newDevClock(a.cfg, a.docs, a.log)
+	a.policies = newPolicies(a.docs, a.now())
+	a.engine = newEngine(a.docs, key, a.policies, a.now())
 	return err
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/sync/blobs"
 	"github.com/fieldsync/fieldsync/sync/blobs/s3objects"
-	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/stores"
 )
 
 // photoJanitorInterval is how often every instance sweeps the photos (blobs.Service.Sweep).
@@ -17,8 +17,8 @@ const photoJanitorInterval = time.Hour
 
 // photoLookup is what the sync rules ask about photos (photosPending, duplicateOf): the photo
 // metadata and the records, no engine needed.
-func photoLookup(store *mongostore.Store) blobs.Lookup {
-	return blobs.Lookup{Meta: mongostore.NewBlobs(store), Records: mongostore.NewRecords(store)}
+func photoLookup(docs *stores.Set) blobs.Lookup {
+	return blobs.Lookup{Meta: docs.Blobs, Records: docs.Records}
 }
 
 // startPhotos builds the photo service on the object store and the document store, and the tus
@@ -27,9 +27,9 @@ func photoLookup(store *mongostore.Store) blobs.Lookup {
 func (a *app) startPhotos(ctx context.Context) (*server.Uploads, error) {
 	a.photos = blobs.New(blobs.Config{
 		Objects: s3objects.New(a.objects),
-		Meta:    mongostore.NewBlobs(a.store),
-		Records: mongostore.NewRecords(a.store),
-		Claims:  mongostore.NewUploadLocks(a.store),
+		Meta:    a.docs.Blobs,
+		Records: a.docs.Records,
+		Claims:  a.docs.UploadLocks,
 		Engine:  a.engine,
 		Logger:  a.log,
 	})
@@ -37,7 +37,7 @@ func (a *app) startPhotos(ctx context.Context) (*server.Uploads, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resumable uploads: %w", err)
 	}
-	return &server.Uploads{Store: tus, Locker: server.NewUploadLocker(mongostore.NewUploadLocks(a.store).NewLock)}, nil
+	return &server.Uploads{Store: tus, Locker: server.NewUploadLocker(a.docs.UploadLocks.NewLock)}, nil
 }
 
 // runPhotoJanitor sweeps the photos every photoJanitorInterval until ctx ends: orphans past the

@@ -261,7 +261,7 @@ func composeChecks() []composeCheck {
 				if err != nil {
 					return fmt.Errorf("fieldsync would refuse to start: %w", err)
 				}
-				if cfg.EmbeddedMongo() || cfg.EmbeddedObjects() {
+				if cfg.EmbeddedDocuments() || cfg.EmbeddedObjects() {
 					return errors.New("fieldsync would run the embedded stores, not mongo and minio")
 				}
 				return nil
@@ -388,8 +388,8 @@ func composeChecks() []composeCheck {
 			check: func(d composeDeployment) error {
 				for _, in := range d.dockerfile {
 					if in.Cmd == "RUN" && strings.Contains(in.Args, "go build") {
-						if !strings.Contains(in.Args, "CGO_ENABLED=0") || !strings.Contains(in.Args, "-tags ferretdb_no_postgresql") {
-							return fmt.Errorf("go build is not static with the FerretDB tag: %s", in.Args)
+						if !strings.Contains(in.Args, "CGO_ENABLED=0") || strings.Contains(in.Args, "ferretdb") {
+							return fmt.Errorf("go build is not static, or builds FerretDB in: %s", in.Args)
 						}
 						return nil
 					}

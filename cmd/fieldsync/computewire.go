@@ -5,13 +5,12 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/sync/compute"
-	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/stores"
 )
 
 // newPolicies is the policy service on the document store.
-func newPolicies(store *mongostore.Store, now func() time.Time) *compute.Policies {
-	return compute.NewPolicies(compute.PolicyConfig{Store: mongostore.NewPolicies(store),
-		Audit: mongostore.NewAuditLog(store), Now: now})
+func newPolicies(docs *stores.Set, now func() time.Time) *compute.Policies {
+	return compute.NewPolicies(compute.PolicyConfig{Store: docs.Policies, Audit: docs.Audit, Now: now})
 }
 
 // startRules seeds the policy service (seeding the default policy on an empty database: every
@@ -22,13 +21,13 @@ func (a *app) startRules(ctx context.Context) error {
 		return err
 	}
 	a.rules = compute.New(compute.Config{
-		Records:   mongostore.NewRecords(a.store),
-		Sequencer: mongostore.NewSequencer(a.store, time.Now),
+		Records:   a.docs.Records,
+		Sequencer: a.docs.Sequencer,
 		Writer:    a.engine,
-		Store:     mongostore.NewCompute(a.store),
+		Store:     a.docs.Compute,
 		Policies:  a.policies,
-		Users:     mongostore.NewAccounts(a.store),
-		Audit:     mongostore.NewAuditLog(a.store),
+		Users:     a.docs.Accounts,
+		Audit:     a.docs.Audit,
 		Logger:    a.log,
 		Steps:     []compute.Step{compute.ReimbursementStep()}, // R11–R14, R16: reimbursements
 		Now:       a.now(),                                     // the dev clock when on (devclock.go)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +17,8 @@ import (
 // defaultConfig and nowhere else.
 type Config struct {
 	Listen          string        // FIELDSYNC_LISTEN, host:port
-	DataDir         string        // FIELDSYNC_DATA_DIR; holds db/ and objects/ in embedded mode
-	MongoURI        string        // FIELDSYNC_MONGO_URI; empty = embedded FerretDB
+	DataDir         string        // FIELDSYNC_DATA_DIR; holds fieldsync.db (embedded documents) and objects/ (embedded photos)
+	MongoURI        string        // FIELDSYNC_MONGO_URI; empty = the embedded SQLite store
 	MongoDB         string        // FIELDSYNC_MONGO_DB, database name
 	S3Endpoint      string        // FIELDSYNC_S3_ENDPOINT, host:port; empty = embedded object store
 	S3AccessKey     string        // FIELDSYNC_S3_ACCESS_KEY
@@ -46,8 +47,14 @@ func defaultConfig() Config {
 	}
 }
 
-// Embedded reports whether the documents run on the in-process FerretDB.
-func (c Config) EmbeddedMongo() bool { return c.MongoURI == "" }
+// documentsFile is the embedded SQLite store's file in the data directory.
+const documentsFile = "fieldsync.db"
+
+// EmbeddedDocuments reports whether the documents are in the embedded SQLite store (no MongoDB URI).
+func (c Config) EmbeddedDocuments() bool { return c.MongoURI == "" }
+
+// DocumentsPath is the embedded SQLite store's file, <data dir>/fieldsync.db.
+func (c Config) DocumentsPath() string { return filepath.Join(c.DataDir, documentsFile) }
 
 // EmbeddedObjects reports whether the photos go to the in-process object store.
 func (c Config) EmbeddedObjects() bool { return c.S3Endpoint == "" }
@@ -97,7 +104,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 	}
 	str(&cfg.Listen, "listen", "FIELDSYNC_LISTEN", "HTTP listen address")
 	str(&cfg.DataDir, "data-dir", "FIELDSYNC_DATA_DIR", "data directory for the embedded stores and generated secrets")
-	str(&cfg.MongoURI, "mongo-uri", "FIELDSYNC_MONGO_URI", "MongoDB URI; empty runs the embedded FerretDB")
+	str(&cfg.MongoURI, "mongo-uri", "FIELDSYNC_MONGO_URI", "MongoDB URI; empty runs the embedded SQLite store (<data-dir>/fieldsync.db)")
 	str(&cfg.MongoDB, "mongo-db", "FIELDSYNC_MONGO_DB", "MongoDB database name")
 	str(&cfg.S3Endpoint, "s3-endpoint", "FIELDSYNC_S3_ENDPOINT", "S3 endpoint host:port; empty runs the embedded object store")
 	str(&cfg.S3AccessKey, "s3-access-key", "FIELDSYNC_S3_ACCESS_KEY", "S3 access key")

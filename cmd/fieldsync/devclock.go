@@ -8,11 +8,11 @@ import (
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/devclock"
-	"github.com/fieldsync/fieldsync/sync/mongostore"
+	"github.com/fieldsync/fieldsync/sync/stores"
 )
 
 // devClock is the development clock (FIELDSYNC_DEV_CLOCK, docs/fieldsim.md) as the server's
-// /v1/dev/clock sees it: the shared setting in the database (devclock.Clock kept by mongostore), and a nudge
+// /v1/dev/clock sees it: the shared setting in the database (devclock.Clock in the document store), and a nudge
 // that starts a rules pass on this instance as soon as the clock moves, so that a simulator
 // need not wait for the worker's tick.
 type devClock struct {
@@ -22,11 +22,11 @@ type devClock struct {
 
 // newDevClock returns the dev clock when the configuration enables it, else nil. It logs a
 // loud warning: every rule that judges the server's time then follows a clock an admin sets.
-func newDevClock(cfg Config, store *mongostore.Store, log *slog.Logger) *devClock {
+func newDevClock(cfg Config, docs *stores.Set, log *slog.Logger) *devClock {
 	if !cfg.DevClock {
 		return nil
 	}
-	c := &devClock{Clock: mongostore.NewDevClock(store, log), nudge: make(chan struct{}, 1)}
+	c := &devClock{Clock: docs.NewDevClock(log), nudge: make(chan struct{}, 1)}
 	st, err := c.State(context.Background())
 	if err != nil {
 		st = devclock.State{}

@@ -13,13 +13,14 @@ import (
 // holds an exclusive lock on.
 const lockFileName = "fieldsync.lock"
 
-// errDataDirBusy is returned when another process (a running server) holds the data directory.
-var errDataDirBusy = errors.New("the server is running on this data dir: stop it, or use the API")
+// errDataDirBusy is returned when another server already serves the data directory.
+var errDataDirBusy = errors.New("another fieldsync server runs on this data dir")
 
-// dataLock is an exclusive flock(2) on <data dir>/fieldsync.lock. The embedded FerretDB must
-// have one owner (two processes on its SQLite files lose updates), so the server in embedded
-// mode and every `fieldsync admin` command hold it while they run. The kernel releases it when
-// the process exits, however it exits, so a crash leaves no stale lock.
+// dataLock is an exclusive flock(2) on <data dir>/fieldsync.lock, held by a server that keeps
+// the photos in the embedded object store (<data dir>/objects has one owner: two servers on it
+// would both sweep its uploads). The embedded SQLite store needs no lock: `fieldsync admin`
+// commands open it beside the running server. The kernel releases the lock when the process
+// exits, however it exits, so a crash leaves no stale lock.
 type dataLock struct{ f *os.File }
 
 // lockDataDir takes the lock without waiting. Errors: errDataDirBusy when another process holds

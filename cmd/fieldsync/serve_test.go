@@ -139,7 +139,7 @@ func TestEmbeddedServerKeepsDataAcrossRestarts(t *testing.T) {
 		t.Fatalf("push: %d %v", status, body)
 	}
 	logs := stop()
-	if !strings.Contains(logs, "embedded FerretDB") || !strings.Contains(logs, "embedded versitygw") {
+	if !strings.Contains(logs, "embedded SQLite") || !strings.Contains(logs, "embedded versitygw") {
 		t.Errorf("the log does not say which mode runs:\n%s", logs)
 	}
 

@@ -10,8 +10,8 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/compute"
-	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/schema"
+	"github.com/fieldsync/fieldsync/sync/stores"
 )
 
 // janitorInterval is how often every instance purges what the retention windows let go.
@@ -19,15 +19,15 @@ const janitorInterval = time.Hour
 
 // newEngine builds the sync engine on the document store. The pull cursors are signed with a
 // key derived from the token signing key, so every instance signs alike.
-func newEngine(store *mongostore.Store, signingKey []byte, policies *compute.Policies, now func() time.Time) *sync.Engine {
+func newEngine(docs *stores.Set, signingKey []byte, policies *compute.Policies, now func() time.Time) *sync.Engine {
 	mac := hmac.New(sha256.New, signingKey)
 	mac.Write([]byte("fieldsync pull cursor v1"))
 	return sync.New(sync.Config{
-		Records:   mongostore.NewRecords(store),
-		Sequencer: mongostore.NewSequencer(store, time.Now),
-		Log:       mongostore.NewMutationLog(store),
-		Rules:     newRules(store, policies, now),
-		Audit:     mongostore.NewAuditLog(store),
+		Records:   docs.Records,
+		Sequencer: docs.Sequencer,
+		Log:       docs.Log,
+		Rules:     newRules(docs, policies, now),
+		Audit:     docs.Audit,
 		CursorKey: mac.Sum(nil),
 		Now:       now, // the dev clock when on (devclock.go): createdAt, updatedAt
 	})
@@ -36,10 +36,10 @@ func newEngine(store *mongostore.Store, signingKey []byte, policies *compute.Pol
 // newRules are the team's rules as the engine applies them to every write: validation and life
 // cycles (sync/schema), photos (R16, photosPending), and the locks of approved records and closed
 // months (R5).
-func newRules(store *mongostore.Store, policies *compute.Policies, now func() time.Time) sync.DomainRules {
+func newRules(docs *stores.Set, policies *compute.Policies, now func() time.Time) sync.DomainRules {
 	r := schema.NewRules(schema.Config{
 		Now:    now, // submittedAt, reviewedAt
-		Lookup: schema.NewStoreLookup(mongostore.NewRecords(store)),
+		Lookup: schema.NewStoreLookup(docs.Records),
 		Extra:  map[string]schema.Hook{domain.CollIncidents: compute.IncidentHook(policies)},
 		Policy: func(d domain.Date) domain.Policy {
 			p, err := policies.At(context.Background(), d)
@@ -49,8 +49,8 @@ func newRules(store *mongostore.Store, policies *compute.Policies, now func() ti
 			return p
 		},
 	})
-	r.Blobs = photoLookup(store)
-	recordLocked, incidentLocked := r.IsLocked, compute.LockedIncidents(mongostore.NewCompute(store), 0)
+	r.Blobs = photoLookup(docs)
+	recordLocked, incidentLocked := r.IsLocked, compute.LockedIncidents(docs.Compute, 0)
 	r.IsLocked = func(rec *sync.Record) bool { return recordLocked(rec) || incidentLocked(rec) }
 	return r
 }
@@ -58,9 +58,8 @@ func newRules(store *mongostore.Store, policies *compute.Policies, now func() ti
 // runJanitor purges old tombstones and idempotency keys every janitorInterval until ctx ends,
 // under the retention windows of the policy in force. Every instance runs it; both steps are
 // idempotent.
-func runJanitor(ctx context.Context, store *mongostore.Store, log *slog.Logger) {
+func runJanitor(ctx context.Context, docs *stores.Set, log *slog.Logger) {
 	day := 24 * time.Hour
-	records, seq, mutations := mongostore.NewRecords(store), mongostore.NewSequencer(store, time.Now), mongostore.NewMutationLog(store)
 	tick := time.NewTicker(janitorInterval)
 	defer tick.Stop()
 	for {
@@ -68,12 +67,12 @@ func runJanitor(ctx context.Context, store *mongostore.Store, log *slog.Logger) 
 		policy := domain.DefaultPolicy()
 		tombstoneRetention := time.Duration(policy.TombstoneRetentionDays) * day
 		mutationLogRetention := time.Duration(policy.MutationLogRetentionDays) * day
-		if n, err := sync.PurgeTombstones(ctx, records, seq, now, tombstoneRetention); err != nil {
+		if n, err := sync.PurgeTombstones(ctx, docs.Records, docs.Sequencer, now, tombstoneRetention); err != nil {
 			log.Warn("purge tombstones", slog.String("error", err.Error()))
 		} else if n > 0 {
 			log.Info("purged tombstones", slog.Int64("count", n))
 		}
-		if _, err := mutations.DeleteBefore(ctx, now.Add(-mutationLogRetention)); err != nil {
+		if _, err := docs.Log.DeleteBefore(ctx, now.Add(-mutationLogRetention)); err != nil {
 			log.Warn("purge mutation log", slog.String("error", err.Error()))
 		}
 		select {

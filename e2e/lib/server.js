@@ -1,8 +1,7 @@
 // Starts a real fieldsync server for the end-to-end suites (e2e/*): the binary in $FIELDSYNC_BIN
-// (or one built here with `go build`), on a temporary data directory (embedded FerretDB and
+// (or one built here with `go build`), on a temporary data directory (embedded SQLite and
 // object store), on a loopback port the kernel picks. The suite's accounts are created first
-// with the admin CLI, while the server is not running (the data directory's lock forbids both
-// at once). Node built-ins only, so that every suite can import it by its path.
+// with the admin CLI before the server starts. Node built-ins only, so that every suite can import it by its path.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +38,7 @@ function run(cmd, args, { cwd, env, input, timeoutMs = 300_000 } = {}) {
 async function binary(dir) {
   if (process.env.FIELDSYNC_BIN) return process.env.FIELDSYNC_BIN;
   const bin = path.join(dir, 'fieldsync');
-  await run('go', ['build', '-tags', 'ferretdb_no_postgresql', '-o', bin, './cmd/fieldsync'],
+  await run('go', ['build', '-o', bin, './cmd/fieldsync'],
     { cwd: repoRoot, env: { CGO_ENABLED: '0' } });
   return bin;
 }
