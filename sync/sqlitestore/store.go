@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers driver "sqlite"
@@ -112,17 +113,31 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectSQLite3, db, fsys)
 }
 
+// migrateAttempts bounds how often Open retries the migrations: several processes (the server
+// and an admin command) may open a new file at once; each migration runs in its own transaction,
+// so the loser of a race rolls back and, on the next attempt, finds it applied.
+const migrateAttempts = 5
+
 func migrate(ctx context.Context, db *sql.DB, to int64) error {
 	p, err := provider(db)
 	if err != nil {
 		return err
 	}
-	if to > 0 {
-		_, err = p.UpTo(ctx, to)
-	} else {
-		_, err = p.Up(ctx)
+	for attempt := 1; ; attempt++ {
+		if to > 0 {
+			_, err = p.UpTo(ctx, to)
+		} else {
+			_, err = p.Up(ctx)
+		}
+		if err == nil || attempt == migrateAttempts || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
 	}
-	return err
 }
 
 // SchemaVersion returns the version of the last migration applied to the database (0: none).
