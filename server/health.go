@@ -15,7 +15,7 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
 }
 
-// readyResponse is the body of /readyz: {"status":"ready"|"unavailable","checks":{"mongo":"ok",...}}.
+// readyResponse is the body of /readyz: {"status":"ready"|"unavailable","checks":{"documents":"ok",...}}.
 type readyResponse struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`

@@ -49,7 +49,7 @@ type SyncEngine interface {
 
 // Deps are what the handlers need from the rest of the program.
 type Deps struct {
-	// Ready maps a dependency's name ("mongo", "objectstore") to its readiness check.
+	// Ready maps a dependency's name ("documents", "objectstore") to its readiness check.
 	Ready map[string]Check
 	// Accounts authenticates requests and serves the auth and account endpoints; without it
 	// those routes are not registered.
