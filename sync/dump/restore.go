@@ -54,6 +54,9 @@ func Restore(ctx context.Context, dst Sink, r io.Reader, opt RestoreOptions) (Co
 	}
 	rd := &lineReader{r: bufio.NewReaderSize(r, 1<<16)}
 	first, err := rd.next()
+	if err == io.EOF {
+		return nil, fmt.Errorf("line 1: empty input, no %s header: %w", Format, ErrMalformed)
+	}
 	if err != nil {
 		return nil, err
 	}
