@@ -129,9 +129,13 @@ func FromRecord(r *fsync.Record) *Record {
 	d := &Record{Collection: r.Collection, ID: r.ID, Owner: r.Owner, Team: r.Team, Audience: r.Audience,
 		Revoked: r.Revoked, Photos: r.Photos, Seq: r.Seq, Version: r.Version, Fields: r.Fields,
 		FieldVersions: r.FieldVersions, FieldWriters: r.FieldWriters, Deleted: r.Deleted,
-		DeletedVersion: r.DeletedVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Conflicts: r.Conflicts}
+		DeletedVersion: r.DeletedVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if d.Audience == nil {
 		d.Audience = []string{}
+	}
+	for _, c := range r.Conflicts {
+		c.At, c.ClientTime = utc(c.At), utc(c.ClientTime) // a dump's times are UTC, as MongoDB keeps them
+		d.Conflicts = append(d.Conflicts, c)
 	}
 	for _, rc := range r.Receipts {
 		d.Receipts = append(d.Receipts, FromReceipt(rc))
