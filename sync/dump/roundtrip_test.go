@@ -40,8 +40,8 @@ func (c *msClock) now() time.Time {
 
 // stack is one adapter's store with an engine on it.
 type stack struct {
-	name    string
-	store   interface {
+	name  string
+	store interface {
 		dump.Source
 		dump.Sink
 	}
