@@ -14,9 +14,9 @@ import (
 // Sink is a store a dump can be restored into: sync/sqlitestore.Store and
 // sync/mongostore.Store.
 type Sink interface {
-	// Empty reports whether the store holds no records, mutations, users, teams, devices,
-	// audit entries, policies, closed months or photo metadata (what Restore refuses to mix
-	// with a dump).
+	// Empty reports whether the store holds none of the kinds a dump carries (records,
+	// mutations, accounts, settings, audit, policies, compute state, photo metadata) and has
+	// handed out no sequence number: Restore never mixes a dump with other data.
 	Empty(ctx context.Context) (bool, error)
 	// Import stores items, all of one kind (never header, trailer or object), exactly as they
 	// are: sequence numbers, versions and times included. The sequence item comes last, once.

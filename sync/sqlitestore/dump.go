@@ -155,14 +155,15 @@ var exportParts = []exportPart{
 // auditColumns are audit_log's columns in the order Export scans them.
 const auditColumns = "id, at, user_id, username, role, team_id, device_id, address, action, collection, record_id, detail"
 
-// Empty implements dump.Sink: no table a dump fills holds a row.
+// Empty implements dump.Sink: no table a dump fills holds a row (a store a server has started
+// on once holds its signing key: not empty) and no sequence number was handed out.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
 	var found int64
 	err := s.reader.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM records) OR EXISTS (SELECT 1 FROM mutations) OR EXISTS (SELECT 1 FROM users) OR
 		EXISTS (SELECT 1 FROM teams) OR EXISTS (SELECT 1 FROM devices) OR EXISTS (SELECT 1 FROM refresh_tokens) OR
 		EXISTS (SELECT 1 FROM audit_log) OR EXISTS (SELECT 1 FROM policies) OR EXISTS (SELECT 1 FROM closed_months) OR
-		EXISTS (SELECT 1 FROM blobs) OR EXISTS (SELECT 1 FROM compute_checkpoint) OR
+		EXISTS (SELECT 1 FROM blobs) OR EXISTS (SELECT 1 FROM compute_checkpoint) OR EXISTS (SELECT 1 FROM settings) OR
 		(SELECT n FROM sequence WHERE id = 1) > 0`).Scan(&found)
 	if err != nil {
 		return false, fmt.Errorf("check the store is empty: %w", err)
