@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,5 +181,37 @@ func TestConvertOldDataDir(t *testing.T) {
 	// A second conversion refuses: fieldsync.db exists.
 	if _, err := convert(ctx, dir, "fieldsync", storetest.Logger()); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("second conversion: %v, want a refusal", err)
+	}
+}
+
+// TestConvertRefuses: a directory whose old server still runs (its lock is held), one without
+// FerretDB files, and a command line without a data directory are refused, and nothing is
+// written.
+func TestConvertRefuses(t *testing.T) {
+	ctx := context.Background()
+	dir := oldDataDir(t)
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	_, err = convert(ctx, dir, "fieldsync", storetest.Logger())
+	f.Close()
+	if err == nil || !strings.Contains(err.Error(), "stop the old server") {
+		t.Errorf("convert while the old server runs: %v", err)
+	}
+	if _, err := convert(ctx, t.TempDir(), "fieldsync", storetest.Logger()); err == nil || !strings.Contains(err.Error(), "no FerretDB files") {
+		t.Errorf("convert an empty directory: %v", err)
+	}
+	if _, err := convert(ctx, dir, "other", storetest.Logger()); err == nil || !strings.Contains(err.Error(), `no database "other"`) {
+		t.Errorf("convert a database the old server did not write: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, storeFile)); !os.IsNotExist(err) {
+		t.Errorf("a refused conversion left %s: %v", storeFile, err)
+	}
+	if err := run(ctx, nil, io.Discard, io.Discard); err == nil {
+		t.Error("run without --data-dir succeeded")
 	}
 }

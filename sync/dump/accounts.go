@@ -147,25 +147,65 @@ type Checkpoint struct {
 // ClosedMonth is a compute.ClosedMonth: who closed which month of which team, the incidents it
 // froze and the frozen scores.
 type ClosedMonth struct {
-	Team      string         `json:"team"`
-	Month     domain.Month   `json:"month"`
-	ClosedAt  time.Time      `json:"closedAt"`
-	ClosedBy  string         `json:"closedBy"`
-	Incidents []string       `json:"incidents"`
-	Scores    []domain.Score `json:"scores"`
-	Done      bool           `json:"done"`
+	Team      string       `json:"team"`
+	Month     domain.Month `json:"month"`
+	ClosedAt  time.Time    `json:"closedAt"`
+	ClosedBy  string       `json:"closedBy"`
+	Incidents []string     `json:"incidents"`
+	Scores    []Score      `json:"scores"`
+	Done      bool         `json:"done"`
+}
+
+// Score is one technician's frozen domain.Score of a closed month (the month is the close's).
+type Score struct {
+	TechnicianID  string      `json:"technicianId"`
+	Base          int         `json:"base"`
+	Lines         []ScoreLine `json:"lines"`
+	Deductions    int         `json:"deductions"`
+	Additions     int         `json:"additions"`
+	Total         int         `json:"total"`
+	PolicyVersion int         `json:"policyVersion"`
+}
+
+// ScoreLine is a domain.ScoreLine: one incident counted in a Score.
+type ScoreLine struct {
+	IncidentID   string        `json:"incidentId"`
+	Type         string        `json:"type"`
+	Date         domain.Date   `json:"date"`
+	Points       int           `json:"points"`
+	Adjustment   bool          `json:"adjustment,omitempty"`
+	AdjustmentOf *domain.Month `json:"adjustmentOf,omitempty"`
+	Waived       bool          `json:"waived,omitempty"`
 }
 
 // FromClosedMonth returns the dump form of c.
 func FromClosedMonth(c compute.ClosedMonth) *ClosedMonth {
-	return &ClosedMonth{Team: c.Team, Month: c.Month, ClosedAt: c.ClosedAt.UTC(), ClosedBy: c.ClosedBy,
-		Incidents: c.Incidents, Scores: c.Scores, Done: c.Done}
+	d := &ClosedMonth{Team: c.Team, Month: c.Month, ClosedAt: c.ClosedAt.UTC(), ClosedBy: c.ClosedBy,
+		Incidents: c.Incidents, Scores: []Score{}, Done: c.Done}
+	for _, s := range c.Scores {
+		ds := Score{TechnicianID: s.TechnicianID, Base: s.Base, Lines: []ScoreLine{}, Deductions: s.Deductions,
+			Additions: s.Additions, Total: s.Total, PolicyVersion: s.PolicyVersion}
+		for _, l := range s.Lines {
+			ds.Lines = append(ds.Lines, ScoreLine(l))
+		}
+		d.Scores = append(d.Scores, ds)
+	}
+	return d
 }
 
 // ComputeClosedMonth returns the compute.ClosedMonth of d.
 func (d *ClosedMonth) ComputeClosedMonth() compute.ClosedMonth {
-	return compute.ClosedMonth{Team: d.Team, Month: d.Month, ClosedAt: d.ClosedAt, ClosedBy: d.ClosedBy,
-		Incidents: d.Incidents, Scores: d.Scores, Done: d.Done}
+	c := compute.ClosedMonth{Team: d.Team, Month: d.Month, ClosedAt: d.ClosedAt, ClosedBy: d.ClosedBy,
+		Incidents: d.Incidents, Done: d.Done}
+	for _, s := range d.Scores {
+		cs := domain.Score{Month: d.Month, TechnicianID: s.TechnicianID, Base: s.Base, Deductions: s.Deductions,
+			Additions: s.Additions, Total: s.Total, PolicyVersion: s.PolicyVersion}
+		for _, l := range s.Lines {
+			cs.Lines = append(cs.Lines, domain.ScoreLine(l))
+		}
+		c.Scores = append(c.Scores, cs)
+	}
+	return c
 }
 
 // Blob is a photo's metadata (blobs.Blob), keyed by its SHA-256 (hex).

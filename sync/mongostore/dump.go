@@ -33,7 +33,7 @@ func NewExporter(db *mongo.Database) *Exporter { return &Exporter{db: db} }
 
 // Export implements dump.Source (Exporter of the Store's database).
 func (s *Store) Export(ctx context.Context, emit func(dump.Item) error) error {
-	return NewExporter(s.db).Export(ctx, emit)
+	return NewExporter(s.DB()).Export(ctx, emit)
 }
 
 // Export implements dump.Source: each collection in _id order (records in seq order).
@@ -184,7 +184,7 @@ var dumpedColls = []string{collRecords, collMutations, collUsers, collTeams, col
 // stored and no sequence number was handed out.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
 	for _, c := range dumpedColls {
-		err := s.db.Collection(c).FindOne(ctx, bson.D{}).Err()
+		err := s.DB().Collection(c).FindOne(ctx, bson.D{}).Err()
 		if err == nil {
 			return false, nil
 		}
@@ -193,14 +193,14 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 		}
 	}
 	var seq seqDoc
-	err := s.db.Collection(collSyncMeta).FindOne(ctx, bson.D{{Key: "_id", Value: seqDocID}}).Decode(&seq)
+	err := s.DB().Collection(collSyncMeta).FindOne(ctx, bson.D{{Key: "_id", Value: seqDocID}}).Decode(&seq)
 	if err == nil && seq.N > 0 {
 		return false, nil
 	}
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return false, Translate(err, "check the sequence")
 	}
-	err = s.db.Collection(collComputeState).FindOne(ctx, bson.D{{Key: "_id", Value: checkpointDocID}}).Err()
+	err = s.DB().Collection(collComputeState).FindOne(ctx, bson.D{{Key: "_id", Value: checkpointDocID}}).Err()
 	if err == nil {
 		return false, nil
 	}
@@ -221,7 +221,7 @@ func (s *Store) Import(ctx context.Context, items []dump.Item) error {
 	switch kind {
 	case dump.KindSequence:
 		q := items[0].Sequence
-		_, err := s.db.Collection(collSyncMeta).ReplaceOne(ctx, bson.D{{Key: "_id", Value: seqDocID}},
+		_, err := s.DB().Collection(collSyncMeta).ReplaceOne(ctx, bson.D{{Key: "_id", Value: seqDocID}},
 			bson.D{{Key: "_id", Value: seqDocID}, {Key: "n", Value: q.Allocated}, {Key: "inflight", Value: bson.D{}},
 				{Key: "purged", Value: q.Purged}}, options.Replace().SetUpsert(true))
 		return Translate(err, "restore the sequence")
@@ -236,7 +236,7 @@ func (s *Store) Import(ctx context.Context, items []dump.Item) error {
 	case dump.KindCheckpoint:
 		cp := items[0].Checkpoint
 		d := checkpointDoc{Seq: cp.Seq, PolicyVersion: cp.PolicyVersion, R1Through: cp.R1Through.UTC(), Baseline: cp.Baseline}
-		_, err := s.db.Collection(collComputeState).ReplaceOne(ctx, bson.D{{Key: "_id", Value: checkpointDocID}}, d,
+		_, err := s.DB().Collection(collComputeState).ReplaceOne(ctx, bson.D{{Key: "_id", Value: checkpointDocID}}, d,
 			options.Replace().SetUpsert(true))
 		return Translate(err, "restore the compute checkpoint")
 	}
@@ -244,7 +244,7 @@ func (s *Store) Import(ctx context.Context, items []dump.Item) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Collection(coll).InsertMany(ctx, docs); err != nil {
+	if _, err := s.DB().Collection(coll).InsertMany(ctx, docs); err != nil {
 		return Translate(err, "restore %d %s", len(docs), kind)
 	}
 	return nil
