@@ -4,8 +4,7 @@
 // fieldsync (documents in <data dir>/db/, FerretDB's SQLite files) into the embedded SQLite
 // store of this release (<data dir>/fieldsync.db):
 //
-//	go build -tags ferretdb_no_postgresql ./cmd/fieldsync-convert
-//	fieldsync-convert --data-dir DIR
+//	go run -tags ferretdb_no_postgresql ./cmd/fieldsync-convert --data-dir DIR
 //
 // It copies db/ to a temporary directory, starts FerretDB in-process on the copy, reads every
 // collection with plain queries (mongostore.Exporter) and restores the dump into a new

@@ -4,16 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
-// ConvertCommand is the command that converts a data directory written by the FerretDB-based
-// release (documents in <data dir>/db/) into the embedded SQLite store (<data dir>/fieldsync.db);
-// DATA_DIR stands for the data directory. The converter is a separate binary, built with
-// ConvertBuild, because the server no longer contains FerretDB.
-const ConvertCommand = "fieldsync-convert --data-dir DATA_DIR"
-
-// ConvertBuild builds the converter from the source tree.
-const ConvertBuild = "go build -tags ferretdb_no_postgresql ./cmd/fieldsync-convert"
+// ConvertCommand is the command, run from the source tree, that converts a data directory
+// written by the FerretDB-based release (documents in <data dir>/db/) into the embedded SQLite
+// store (<data dir>/fieldsync.db); DATA_DIR stands for the data directory. The converter is a
+// command of its own (cmd/fieldsync-convert) because the server no longer contains FerretDB.
+const ConvertCommand = "go run -tags ferretdb_no_postgresql ./cmd/fieldsync-convert --data-dir DATA_DIR"
 
 // LegacyFerretDir reports whether dataDir was written by the FerretDB-based release and not yet
 // converted: <dataDir>/db holds FerretDB's SQLite files (*.sqlite) and <dataDir>/fieldsync.db
@@ -27,9 +25,9 @@ func LegacyFerretDir(dataDir string) bool {
 }
 
 // LegacyMessage is what the server says when it refuses to start on such a dataDir: what it
-// found and the exact commands that convert it.
+// found and the exact command (ConvertCommand for dataDir) that converts it.
 func LegacyMessage(dataDir string) string {
-	return fmt.Sprintf("%s was written by the FerretDB-based release (documents in %s); this release keeps "+
-		"them in %s. Stop the server, then convert the directory (db/ is left untouched): %s && ./fieldsync-convert --data-dir %s",
-		dataDir, filepath.Join(dataDir, "db"), filepath.Join(dataDir, "fieldsync.db"), ConvertBuild, dataDir)
+	return fmt.Sprintf("%s holds the documents of the FerretDB-based release; convert them once with\n  %s\n"+
+		"which writes %s and leaves db/ untouched (docs/moving-data.md)", filepath.Join(dataDir, "db"),
+		strings.Replace(ConvertCommand, "DATA_DIR", dataDir, 1), filepath.Join(dataDir, "fieldsync.db"))
 }

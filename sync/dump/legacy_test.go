@@ -38,8 +38,7 @@ func TestLegacyFerretDir(t *testing.T) {
 			}
 		})
 	}
-	if msg := dump.LegacyMessage("/srv/data"); !strings.Contains(msg, "fieldsync-convert --data-dir /srv/data") ||
-		!strings.Contains(msg, dump.ConvertBuild) {
+	if msg := dump.LegacyMessage("/srv/data"); !strings.Contains(msg, "go run -tags ferretdb_no_postgresql ./cmd/fieldsync-convert --data-dir /srv/data\n") {
 		t.Errorf("LegacyMessage: %s", msg)
 	}
 }
