@@ -23,20 +23,34 @@ const adminPasswordEnv = "FIELDSYNC_ADMIN_PASSWORD"
 type adminCommand struct {
 	usage string
 	flags func(fs *flag.FlagSet) func(ctx context.Context, x *adminRun) error
+	// data marks the commands that move whole stores (dump, restore, backup): they work on the
+	// document stores directly and never start the accounts service, which would write the
+	// signing key into a store that restore needs empty.
+	data bool
+	// arg names the one positional argument the command takes ("" = none).
+	arg string
 }
 
-// adminRun is what a command works with: the accounts service, acting as the command line.
+// adminRun is what a command works with: the accounts service, acting as the command line (the
+// account commands), or the app with its document stores opened (the data commands).
 type adminRun struct {
 	users  *accounts.Service
+	app    *app
+	arg    string // the positional argument, when the command takes one
 	pass   func() (string, error)
+	stdin  io.Reader
 	stdout io.Writer
+	stderr io.Writer
 }
 
 var adminCommands = map[string]adminCommand{
-	"create-team":    {"--name NAME", createTeamCmd},
-	"create-user":    {"--username U --role ROLE [--team NAME] [--display-name N] [--hire-date YYYY-MM-DD] [--grade A|B|C] [--monthly-pay-fen N] [--probation-passed]", createUserCmd},
-	"reset-password": {"--username U", resetPasswordCmd},
-	"disable-user":   {"--username U", disableUserCmd},
+	"create-team":    {usage: "--name NAME", flags: createTeamCmd},
+	"create-user":    {usage: "--username U --role ROLE [--team NAME] [--display-name N] [--hire-date YYYY-MM-DD] [--grade A|B|C] [--monthly-pay-fen N] [--probation-passed]", flags: createUserCmd},
+	"reset-password": {usage: "--username U", flags: resetPasswordCmd},
+	"disable-user":   {usage: "--username U", flags: disableUserCmd},
+	"dump":           {usage: "[--photos] [--out FILE]", flags: dumpCmd, data: true},
+	"restore":        {usage: "[--photos] [--in FILE]", flags: restoreCmd, data: true},
+	"backup":         {usage: "DIR", flags: backupCmd, data: true, arg: "DIR"},
 }
 
 // admin runs `fieldsync admin [server flags] <command> [command flags]`: the account set-up
@@ -66,8 +80,15 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	if err := fs.Parse(args[i+1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("admin %s: unexpected argument %q (usage: %s)", args[i], fs.Arg(0), cmd.usage)
+	want := 0
+	if cmd.arg != "" {
+		want = 1
+	}
+	if fs.NArg() != want {
+		if fs.NArg() < want {
+			return fmt.Errorf("admin %s: name the %s (usage: %s)", args[i], cmd.arg, cmd.usage)
+		}
+		return fmt.Errorf("admin %s: unexpected argument %q (usage: %s)", args[i], fs.Arg(want), cmd.usage)
 	}
 
 	a := &app{cfg: cfg, log: newLogger(stderr, "warn")}
@@ -75,11 +96,16 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	if err := a.startDocuments(ctx); err != nil {
 		return err
 	}
+	x := &adminRun{app: a, arg: fs.Arg(0), stdin: stdin, stdout: stdout, stderr: stderr}
+	if cmd.data {
+		return do(ctx, x)
+	}
 	if err := a.startAccounts(ctx); err != nil {
 		return err
 	}
-	pass := func() (string, error) { return readPassword(getenv, stdin) }
-	return withFields(do(ctx, &adminRun{users: a.users, pass: pass, stdout: stdout}))
+	x.users = a.users
+	x.pass = func() (string, error) { return readPassword(getenv, stdin) }
+	return withFields(do(ctx, x))
 }
 
 // withFields appends an error's per-field codes to its text, so that the operator learns which

@@ -69,28 +69,8 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err er
 		return nil, err
 	}
 
-	objCfg := objectstore.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
-		Bucket: cfg.S3Bucket, Region: cfg.S3Region, UseTLS: cfg.S3TLS}
-	if cfg.EmbeddedObjects() {
-		access, secret, err := versitygw.LoadOrCreateCredentials(cfg.DataDir)
-		if err != nil {
-			return nil, fmt.Errorf("object store credentials: %w", err)
-		}
-		dir := filepath.Join(cfg.DataDir, "objects")
-		a.gateway, err = versitygw.Start(ctx, versitygw.Options{Dir: dir, AccessKey: access, SecretKey: secret,
-			Region: cfg.S3Region, Logger: log})
-		if err != nil {
-			return nil, fmt.Errorf("start embedded object store: %w", err)
-		}
-		objCfg = objectstore.Config{Endpoint: a.gateway.Endpoint(), AccessKey: access, SecretKey: secret,
-			Bucket: cfg.S3Bucket, Region: cfg.S3Region}
-		log.Info("objects: embedded versitygw (posix)", slog.String("dir", dir))
-	} else {
-		log.Info("objects: external S3", slog.String("endpoint", cfg.S3Endpoint), slog.String("bucket", cfg.S3Bucket))
-	}
-	a.objects, err = objectstore.Open(ctx, objCfg)
-	if err != nil {
-		return nil, fmt.Errorf("open object store: %w", err)
+	if err := a.startObjects(ctx); err != nil {
+		return nil, err
 	}
 
 	uploads, err := a.startPhotos(ctx)
@@ -124,6 +104,35 @@ func startApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err er
 		SyncActivity: activity,
 	})
 	return a, nil
+}
+
+// startObjects starts the embedded object store on <data dir>/objects (no S3 endpoint
+// configured) and opens the photos' bucket on it or on the external S3.
+func (a *app) startObjects(ctx context.Context) (err error) {
+	cfg := a.cfg
+	objCfg := objectstore.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
+		Bucket: cfg.S3Bucket, Region: cfg.S3Region, UseTLS: cfg.S3TLS}
+	if cfg.EmbeddedObjects() {
+		access, secret, err := versitygw.LoadOrCreateCredentials(cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("object store credentials: %w", err)
+		}
+		dir := filepath.Join(cfg.DataDir, "objects")
+		a.gateway, err = versitygw.Start(ctx, versitygw.Options{Dir: dir, AccessKey: access, SecretKey: secret,
+			Region: cfg.S3Region, Logger: a.log})
+		if err != nil {
+			return fmt.Errorf("start embedded object store: %w", err)
+		}
+		objCfg = objectstore.Config{Endpoint: a.gateway.Endpoint(), AccessKey: access, SecretKey: secret,
+			Bucket: cfg.S3Bucket, Region: cfg.S3Region}
+		a.log.Info("objects: embedded versitygw (posix)", slog.String("dir", dir))
+	} else {
+		a.log.Info("objects: external S3", slog.String("endpoint", cfg.S3Endpoint), slog.String("bucket", cfg.S3Bucket))
+	}
+	if a.objects, err = objectstore.Open(ctx, objCfg); err != nil {
+		return fmt.Errorf("open object store: %w", err)
+	}
+	return nil
 }
 
 // consoleFiles is the web console embedded in the binary (server/console), rooted at its web/.

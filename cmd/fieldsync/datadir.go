@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+
+	"github.com/fieldsync/fieldsync/sync/dump"
 )
 
 // errLegacyDataDir is returned at start when the data directory was written by the release that
@@ -15,15 +15,8 @@ var errLegacyDataDir = errors.New("data directory of the FerretDB-based release"
 // release's <data dir>/db/ and not yet converted to <data dir>/fieldsync.db, with the command
 // that converts it (docs/moving-data.md). Errors: errLegacyDataDir.
 func checkLegacyDataDir(dataDir string) error {
-	if _, err := os.Stat(filepath.Join(dataDir, documentsFile)); err == nil {
+	if !dump.LegacyFerretDir(dataDir) {
 		return nil
 	}
-	old, _ := filepath.Glob(filepath.Join(dataDir, "db", "*.sqlite"))
-	if len(old) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %s holds the documents of the FerretDB-based release; convert them once with\n"+
-		"  go run -tags ferretdb_no_postgresql ./cmd/fieldsync-convert --data-dir %s\n"+
-		"which writes %s and leaves db/ untouched (docs/moving-data.md)",
-		errLegacyDataDir, filepath.Join(dataDir, "db"), dataDir, filepath.Join(dataDir, documentsFile))
+	return fmt.Errorf("%w: %s", errLegacyDataDir, dump.LegacyMessage(dataDir))
 }

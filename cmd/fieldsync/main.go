@@ -1,6 +1,6 @@
 // Command fieldsync is the fieldsync server: the sync endpoint of the after-sales team's mobile
-// app, with its stores. With nothing configured it runs on an embedded FerretDB and an embedded
-// object store under ./data; with FIELDSYNC_MONGO_URI and FIELDSYNC_S3_ENDPOINT it runs on MongoDB
+// app, with its stores. With nothing configured it runs on an embedded SQLite store and an
+// embedded object store under ./data; with FIELDSYNC_MONGO_URI and FIELDSYNC_S3_ENDPOINT it runs on MongoDB
 // and MinIO.
 //
 // Usage:
@@ -8,13 +8,16 @@
 //	fieldsync [serve] [flags]          run the server (the default)
 //	fieldsync healthcheck [--url URL]  exit 0 when the server answers /readyz with 200
 //	fieldsync admin [server flags] <command> [flags]
-//	                                   set up accounts on the server's store (not while a server
-//	                                   runs on the same embedded data dir):
+//	                                   set up accounts and move data on the server's store (beside
+//	                                   a running server on the embedded store):
 //	    create-team --name NAME
 //	    create-user --username U --role ROLE [--team NAME] [--display-name N] [--hire-date D]
 //	                [--grade A|B|C] [--monthly-pay-fen N] [--probation-passed]
 //	    reset-password --username U
 //	    disable-user --username U
+//	    dump [--photos] [--out FILE]   a portable dump (JSON Lines, docs/moving-data.md)
+//	    restore [--photos] [--in FILE] load a dump into an empty store
+//	    backup DIR                     a consistent copy of the embedded data directory
 //	  The password of create-user and reset-password is read from the first line of stdin, or from
 //	  FIELDSYNC_ADMIN_PASSWORD; never from the arguments.
 package main

@@ -17,6 +17,7 @@ import (
 	"github.com/fieldsync/fieldsync/sync/blobs"
 	"github.com/fieldsync/fieldsync/sync/compute"
 	"github.com/fieldsync/fieldsync/sync/devclock"
+	"github.com/fieldsync/fieldsync/sync/dump"
 	"github.com/fieldsync/fieldsync/sync/mongostore"
 	"github.com/fieldsync/fieldsync/sync/schema"
 	"github.com/fieldsync/fieldsync/sync/sqlitestore"
@@ -93,6 +94,13 @@ type Set struct {
 	LoginLimits fiber.Storage
 	// Ping checks that the database answers (the readiness check).
 	Ping func(ctx context.Context) error
+	// Source and Sink write and load portable dumps of the whole store (sync/dump,
+	// docs/moving-data.md).
+	Source dump.Source
+	Sink   dump.Sink
+	// Backup writes a consistent copy of the embedded store to a new file at path while the
+	// server runs (sqlitestore.Store.Backup); nil on MongoDB (use mongodump or a dump).
+	Backup func(ctx context.Context, path string) error
 
 	newActivity func(now func() time.Time) SyncActivity
 	newDevClock func(log *slog.Logger) *devclock.Clock
@@ -132,6 +140,9 @@ func OpenSQLite(ctx context.Context, path string, opts ...sqlitestore.Option) (*
 		UploadLocks: sqlitestore.NewUploadLocks(st),
 		LoginLimits: sqlitestore.NewLimiterStorage(st),
 		Ping:        st.Ping,
+		Source:      st,
+		Sink:        st,
+		Backup:      st.Backup,
 		newActivity: func(now func() time.Time) SyncActivity { return sqlitestore.NewSyncActivity(st, now) },
 		newDevClock: func(log *slog.Logger) *devclock.Clock { return sqlitestore.NewDevClock(st, log) },
 		close:       func(context.Context) error { return st.Close() },
@@ -159,6 +170,8 @@ func OpenMongo(ctx context.Context, cfg mongostore.Config) (*Set, error) {
 		UploadLocks: mongostore.NewUploadLocks(st),
 		LoginLimits: mongostore.NewLimiterStorage(st),
 		Ping:        st.Ping,
+		Source:      st,
+		Sink:        st,
 		newActivity: func(now func() time.Time) SyncActivity { return mongostore.NewSyncActivity(st, now) },
 		newDevClock: func(log *slog.Logger) *devclock.Clock { return mongostore.NewDevClock(st, log) },
 		close:       st.Close,
